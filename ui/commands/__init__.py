@@ -1,0 +1,1 @@
+"""Subcommands of the shopassist CLI, one module each."""

@@ -109,3 +109,15 @@ def test_validator_checks_filters_against_catalog(tmp_path):
     assert "B0BBBBBBBB is not in the catalog" in errs
     assert "max_price" in errs and "min_rating" in errs
     assert "brand" not in errs and "category" not in errs
+
+
+def test_validator_checks_demo_ownership(tmp_path):
+    demo = vs.DemoIndex(product_ids={"P0001"}, user_ids={"U001", "U002"}, order_owner={"O1": "U002"})
+    p = _write(tmp_path, "dialogues_demo_x.jsonl", [
+        {"did": "d1", "user_id": "U001", "turns": [
+            {"user": "where is O1", "expect": {"tools": ["order_status"], "args_contain": {"order_id": "O1"}}},
+            {"user": "add P0009", "expect": {"tools": ["add_to_cart"], "args_contain": {"product_id": "P0009"}}}]},
+        {"did": "d2", "user_id": "U404", "turns": [{"user": "hi", "expect": {"intent": "chitchat"}}]},
+    ])
+    errs = "\n".join(vs.validate_file(p, demo=demo))
+    assert "belongs to U002" in errs and "P0009 is not in the catalog" in errs and "U404" in errs

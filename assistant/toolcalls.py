@@ -87,6 +87,17 @@ def loads_lenient(s: str) -> Any:
             raise ValueError(f"invalid JSON: {first}") from None
 
 
+def find_json(text: str) -> Any:
+    """The first JSON object or array in `text` (prose around it ignored, breakage repaired).
+    Raises ValueError when there is none."""
+    for start, end in _bare_candidates(text, []):
+        try:
+            return loads_lenient(text[start:end])
+        except ValueError:
+            continue
+    raise ValueError(f"no JSON object or array in {_snippet(text)}")
+
+
 def repair_json(s: str) -> str:
     """Fix the JSON breakage small models produce: single quotes, Python literals (True/None), unquoted keys,
     trailing commas, raw newlines in strings, stray or missing closing brackets at the end."""

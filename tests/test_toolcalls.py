@@ -255,3 +255,11 @@ def test_parser_never_crashes_and_never_leaves_tags(text):
 def test_repair_never_crashes(text):
     repaired = repair_json(text)
     assert isinstance(repaired, str)
+
+
+def test_find_json_skips_prose_and_broken_fragments():
+    from assistant.toolcalls import find_json
+    assert find_json('Sure! {"intent": "buy",} hope that helps') == {"intent": "buy"}
+    assert find_json("use {,,: :} or [1, 2]") == [1, 2]
+    with pytest.raises(ValueError, match="no JSON"):
+        find_json("nothing here")

@@ -194,13 +194,15 @@ class TransformersBackend:
     def _load_kwargs(self, quantization: str | None, dtype: str) -> dict:
         torch = self._torch
         dtypes = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32,
-                  "auto": torch.bfloat16 if self.device == "cuda" else torch.float32}
+                  "auto": torch.bfloat16 if self.device.startswith("cuda") else torch.float32}
         if dtype not in dtypes:
             raise ValueError(f"dtype must be one of {sorted(dtypes)}, got {dtype!r}")
         kwargs: dict = {"dtype": dtypes[dtype]}
+        if self.device.startswith("cuda"):  # load straight onto the GPU, not through CPU memory
+            kwargs["device_map"] = {"": 0 if self.device == "cuda" else self.device}
         if quantization is None:
             return kwargs
-        if self.device != "cuda":
+        if not self.device.startswith("cuda"):
             raise BackendError(f"quantization={quantization!r} needs a CUDA GPU; on CPU use quantization=None. "
                                + GPU_HINT)
         try:
@@ -210,7 +212,6 @@ class TransformersBackend:
         kwargs["quantization_config"] = self._transformers.BitsAndBytesConfig(
             load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=torch.bfloat16) \
             if quantization == "nf4" else self._transformers.BitsAndBytesConfig(load_in_8bit=True)
-        kwargs["device_map"] = {"": 0}
         return kwargs
 
     def _setup_chat(self, chat_template: str | None) -> None:

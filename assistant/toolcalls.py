@@ -166,6 +166,47 @@ def call_id(name: str, arguments: dict, index: int) -> str:
     return "call_" + hashlib.sha1(blob.encode()).hexdigest()[:12]
 
 
+class ProseFilter:
+    """Makes a live token stream safe to show: passes prose through and stops at the first sign of tool-call
+    markup (`<tool_call>`, a ``` fence, or a `{` / `[` opening a line), holding back a partial marker at the
+    end of a delta until the next one decides it. The final `Generation.text` stays the authority."""
+
+    _MARKERS = ("<tool_call>", "```", "\n{", "\n[")
+
+    def __init__(self) -> None:
+        self._raw, self._shown, self._stopped = "", 0, False
+
+    def feed(self, delta: str) -> str:
+        """The newly showable part of the stream after `delta` (possibly empty)."""
+        if self._stopped:
+            return ""
+        self._raw += delta
+        cut = self._marker_start()
+        if cut is not None:
+            self._stopped = True
+        else:
+            cut = len(self._raw) - self._partial_marker_len()
+        out = self._raw[self._shown:cut] if cut > self._shown else ""
+        self._shown = max(self._shown, cut)
+        return out
+
+    def flush(self) -> str:
+        """At the end of the stream: the held-back tail, unless markup was seen."""
+        if self._stopped:
+            return ""
+        out, self._shown = self._raw[self._shown:], len(self._raw)
+        return out
+
+    def _marker_start(self) -> int | None:
+        text = "\n" + self._raw  # a call at the very start counts as opening a line
+        found = [i for i in (text.find(m) for m in self._MARKERS) if i >= 0]
+        return max(min(found) - 1, 0) if found else None
+
+    def _partial_marker_len(self) -> int:
+        text = "\n" + self._raw
+        return max((k for m in self._MARKERS for k in range(1, len(m)) if text.endswith(m[:k])), default=0)
+
+
 class _Found:
     """Accumulates calls and errors while scanning one text."""
 

@@ -263,3 +263,35 @@ def test_find_json_skips_prose_and_broken_fragments():
     assert find_json("use {,,: :} or [1, 2]") == [1, 2]
     with pytest.raises(ValueError, match="no JSON"):
         find_json("nothing here")
+
+
+def _show(deltas):
+    from assistant.toolcalls import ProseFilter
+    f = ProseFilter()
+    return "".join(f.feed(d) for d in deltas) + f.flush()
+
+
+@pytest.mark.parametrize("deltas,shown", [
+    (["Hello", " there", "!\n", "<tool", "_call>", '{"name": "x"'], "Hello there!\n"),
+    (["Price is", " 5 <", "b> ok <"], "Price is 5 <b> ok <"),
+    (['{"name"', ': "recommend", "arguments": {}}'], ""),
+    (["Sure.\n", "``", "`json\n{}"], "Sure.\n"),
+    (["one\n", "two\n", "[", "1]"], "one\ntwo"),
+])
+def test_prose_filter_examples(deltas, shown):
+    assert _show(deltas) == shown
+
+
+@settings(max_examples=150, deadline=None)
+@given(text=prose, cuts=st.lists(st.integers(0, 40), max_size=6), name=names, args=arguments,
+       form=st.sampled_from([0, 1]))
+def test_prose_filter_shows_prose_and_hides_calls(text, cuts, name, args, form):
+    def split(s):
+        points = sorted({min(c, len(s)) for c in cuts})
+        return [s[a:b] for a, b in zip([0] + points, points + [len(s)])]
+
+    assert _show(split(text)) == text
+    with_call = text + "\n" + _render(name, args, form)
+    shown = _show(split(with_call))
+    assert shown == text + "\n" or shown == text
+    assert "<tool_call>" not in shown and "```" not in shown

@@ -116,7 +116,9 @@ class LLMBackend(Protocol):
     """What the policy, UI, API and eval code may rely on.
 
     `generate` and `stream` take the same arguments. `stream` yields text deltas (raw model text, tool-call
-    markup included) and finally exactly one `Generation`, equal to what `generate` would return.
+    markup included; `assistant.toolcalls.ProseFilter` hides the markup for live display) and finally exactly
+    one `Generation`, equal to what `generate` would return. Finish or close a stream before the next call:
+    a local backend serves one call at a time.
     `temperature=0` is greedy decoding; `seed` makes sampling repeatable where the backend allows.
     `timeout_s` bounds the whole call; exceeding it raises `BackendTimeout`. Other failures raise
     `BackendError`.

@@ -117,6 +117,8 @@ def test_json_schema_is_requested_in_the_prompt(tiny):
     schema = {"type": "object", "properties": {"intent": {"enum": ["browse", "buy"]}}}
     assert json.dumps(schema) in tiny.render([Message("user", "x")], json_schema=schema)
     assert isinstance(tiny.generate([Message("user", "x")], json_schema=schema, max_tokens=4).text, str)
+    # with tools the call format is already in the system prompt: no second copy of the schemas
+    assert json.dumps(schema) not in tiny.render([Message("user", "x")], tools=[SEARCH], json_schema=schema)
 
 
 def test_first_json_takes_the_json_out_of_chatter():

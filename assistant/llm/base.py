@@ -120,8 +120,8 @@ class LLMBackend(Protocol):
     one `Generation`, equal to what `generate` would return. Finish or close a stream before the next call:
     a local backend serves one call at a time.
     `temperature=0` is greedy decoding; `seed` makes sampling repeatable where the backend allows.
-    `timeout_s` bounds the whole call; exceeding it raises `BackendTimeout`. Other failures raise
-    `BackendError`.
+    `timeout_s` bounds the whole call; exceeding it raises `BackendTimeout` (local backends check it between
+    tokens: a long prompt evaluation is not interrupted). Other failures raise `BackendError`.
     """
 
     name: str

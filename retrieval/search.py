@@ -25,6 +25,7 @@ from retrieval.store import Store
 from retrieval.vector_index import VectorIndex
 
 MODES = ("hybrid", "dense", "bm25")
+BUILD_KEYS = ("embedder", "index_kind", "dense_description_chars")
 
 
 @dataclass
@@ -201,8 +202,12 @@ class ProductIndex:
             return True
         if not qtok:
             return False
-        found = {self.lexical.correct(t) for t in qtok} & set(tokenize(f"{p.title} {' '.join(p.category)}"))
-        return len(found) / len(qtok) >= self.config.lexical_support and (mode == "bm25" or dense >= 0.80)
+        words = set(tokenize(f"{p.title} {' '.join(p.category)}"))
+        exact = qtok & words
+        # a corrected spelling counts half: "cabel" -> "cable" is likely, "mower" -> "power" is not
+        corrected = {t for t in qtok - exact if self.lexical.correct(t) in words}
+        support = (len(exact) + 0.5 * len(corrected)) / len(qtok)
+        return support >= self.config.lexical_support and (mode == "bm25" or dense >= 0.80)
 
     # ---- persistence -------------------------------------------------------------------------
     def save(self, directory: str | Path) -> Path:
@@ -225,7 +230,9 @@ class ProductIndex:
             raise FileNotFoundError(f"no search index in {directory}: {meta_path} is missing "
                                     f"(build one with `shopassist index --catalog ... --out {directory}`)")
         meta = json.loads(meta_path.read_text())
-        config = SearchConfig(**meta["config"])
+        # what the vectors were built with comes from the index; ranking settings from the code
+        saved = meta["config"]
+        config = SearchConfig(**{k: saved[k] for k in BUILD_KEYS if k in saved})
         store = Store.load(directory / "store")
         idx = cls.__new__(cls)
         idx.store, idx.config = store, config

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-_NUM = r"(\d+(?:[.,]\d+)*(?:\.\d+)?)\s*(k|千|万|w)?"
+_NUM = r"(\d+(?:[.,]\d+)*(?:\.\d+)?)\s*(k|千|万|w)?(?![a-z])"
 _CUR_BEFORE = r"(?:₹|rs\.?|inr|\$|usd|¥|￥|rmb|€)?\s*"
 _CUR_AFTER = r"\s*(?:₹|rs\.?|rupees?|inr|bucks|dollars?|usd|元|块钱?|rmb|yuan|€|euros?)?"
 

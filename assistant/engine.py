@@ -121,7 +121,9 @@ class Assistant:
         plan = self.planner.plan(text, session, lang)
         refusal = guard.check(text, session.user_id, owned, plan.constraints.order_ids if plan.constraints else [])
         if refusal is not None:
-            res.refused, res.intent = True, "support" if refusal.reason in ("privacy", "order_not_yours") else plan.intent
+            res.refused = True
+            res.intent = {"privacy": "support", "order_not_yours": "support", "manipulation": "support",
+                          "injection": "chitchat"}[refusal.reason]
             res.text = refusal.text(lang)
             res.errors.append(f"refused: {refusal.detail}")
             focus = [p for p in re.findall(r"\b[A-Z0-9]{5,}\b", text) if p in self.index.store.products]
@@ -241,6 +243,8 @@ class Assistant:
                 res.comparison = r
             elif name == "review_sentiment_summary":
                 res.review_summary = r
+                if r.get("product"):
+                    res.products.append(r["product"])
             elif name == "add_to_cart":
                 res.products.append(r["added"])
         seen, unique = set(), []

@@ -19,12 +19,14 @@ from retrieval.search import ProductIndex
 
 INTENTS = ("browse", "compare", "purchase", "support", "chitchat")
 
-_CART = re.compile(r"\b(?:add|put|throw)\b.*\b(?:cart|basket|bag)\b|\bbuy (?:it|this|that|them|the|one|two|\d)|"
+_CART = re.compile(r"\b(?:add|put|throw)\b.*\b(?:cart|basket|bag)\b|^\s*(?:ok(?:ay)?,? |then |please )?add\b|\bbuy (?:it|this|that|them|the|one|two|\d)|"
                    r"\bi'?ll take\b|\border (?:it|this|that|one)\b|加入购物车|加到购物车|放进购物车|加购|买这个|我要买|下单", re.I)
 _SHOW_CART = re.compile(r"what'?s in my (?:cart|basket)|show (?:me )?my (?:cart|basket)|my cart total|购物车里|看看购物车", re.I)
-_COMPARE = re.compile(r"\bcompare\b|\bvs\.?\b|\bversus\b|difference between|which (?:one |of (?:them|these|the two) )?is better|"
-                      r"better than|对比|比较|哪个好|哪个更|区别", re.I)
-_REVIEWS = re.compile(r"\breviews?\b|what do (?:people|customers|buyers|users) (?:say|think)|feedback|complain|"
+_COMPARE = re.compile(r"\bcompare\b|\bvs\.?\b|\bversus\b|difference between|which (?:one |of (?:them|these|those|the two) )?is better|"
+                      r"which (?:one )?(?:of (?:them|these|those|the two|the three) )?(?:is|has|are) (?:the )?(?:cheap|best|better|high|low|most|more|less)|"
+                      r"(?:cheapest|best[- ]rated|highest[- ]rated) (?:of|among) (?:them|these|those|the)|"
+                      r"better than|对比|比较|哪个好|哪个更|哪个便宜|哪个最|区别", re.I)
+_REVIEWS = re.compile(r"\breviews?\b|\breviewers?\b|what do (?:people|customers|buyers|users|reviewers|others) (?:say|think)|feedback|complain\w*|"
                       r"\bis (?:the|its) \w+ (?:good|ok|bad|any good)|how (?:good )?is (?:the|its) \w+|\bpros and cons\b|"
                       r"评价|评论|口碑|好评|差评|怎么样|好不好|质量如何", re.I)
 _DETAILS = re.compile(r"tell me (?:more|about)|more (?:details|info)|\bdetails\b|\bspecs?\b|specifications|features|"
@@ -37,9 +39,21 @@ _POLICY = re.compile(r"return policy|\breturns?\b|refund|shipping|delivery (?:ti
                      r"cancel(?:lation)?|exchange|退货|退款|运费|保修|取消订单|换货|配送|发货", re.I)
 _INTENT_PREDICT = re.compile(r"how likely (?:am i|is (?:this|the) (?:shopper|customer)) to buy|purchase (?:intent|propensity)|"
                              r"购买(?:意向|可能)", re.I)
-_CHITCHAT = re.compile(r"^\s*(?:hi|hello|hey|thanks|thank you|thx|ok(?:ay)?|cool|great|bye|good (?:morning|evening|night)|"
-                       r"who are you|how are you|never ?mind|你好|您好|谢谢|嗨|再见|好的|你是谁)\b", re.I)
+_CHITCHAT = re.compile(r"(?:^|\b)(?:hi|hello|hey|thanks|thank you|thx|ok(?:ay)?|cool|great|bye|good (?:morning|evening|night)|"
+                       r"who are you|how are you|never ?mind|what can you (?:do|help)|help me with)\b|你好|您好|谢谢|嗨|再见|好的|好吧|你是谁|"
+                       r"你能做什么", re.I)
 _SEARCHY = re.compile(r"\b(?:show me|find|search|looking for|i need|i want|under|below|rated)\b|找|要买|以下", re.I)
+_REFINE = re.compile(r"\b(?:one|ones|those|these|them|only|just|instead)\b.*|^\s*(?:with|without|in)\b|"
+                     r"^(?:that|those|the same)\b|^(?:and |but )|只要|只看|换成|那.{0,12}呢|的呢|有没有更", re.I)
+_CART_WORDS = re.compile(r"\b(?:add|put|throw|into|to|in|my|the)\b|\b(?:cart|basket|bag)\b|加入购物车|加到购物车|放进购物车|加购|把|那款",
+                         re.I)
+_CHAT_WORDS = {"hi", "hello", "hey", "thank", "thanks", "ok", "okay", "great", "cool", "bye", "there", "can", "help",
+               "with", "me", "you", "what", "who", "how", "are", "never", "mind", "good", "morning", "evening", "do",
+               "谢谢", "你好", "您好", "好吧", "好的", "再见", "嗨"}
+_PRONOUN_ONLY = re.compile(r"(?:the )?(?:two|three|them|these|those|it|this|that|one|ones|两款|这两款|这两个)?", re.I)
+_GENERIC_WORDS = {"one", "ones", "product", "item", "the", "two", "three", "about", "say", "what", "do", "buyer", "people",
+                  "reviewer", "customer", "anything", "should", "know", "from", "any", "complaint", "review", "it", "its",
+                  "那款", "这款", "那个", "这个", "评价", "怎么样", "加入", "购物车"}
 _FILLER = re.compile(r"\b(?:please|pls|show me|can you|could you|i want|i need|i'?m looking for|looking for|do you (?:have|sell|carry)|"
                      r"find me|search for|get me|i would like|something|some|any|options?|ones?|only|just|instead|also|"
                      r"what about|how about|cheaper|less expensive|more expensive|with)\b|请|帮我|给我|我想要?|有没有|推荐一下|找一下|找",
@@ -68,13 +82,24 @@ class Planner:
     def __init__(self, index: ProductIndex):
         self.index = index
         store = index.store
-        self.brands = sorted({p.brand for p in store.products.values() if p.brand and len(p.brand) >= 2})
+        counts: dict[str, int] = {}
+        for p in store.products.values():
+            if p.brand and len(p.brand) >= 2:
+                counts[p.brand] = counts.get(p.brand, 0) + 1
+        self.brands = sorted(counts)
+        lower_text = " ".join(f"{p.title} {p.description[:300]}" for p in store.products.values())
+        # a brand that is also an ordinary word ("Room", "Newly") matches only as written
+        self.generic_brands = {b for b in self.brands
+                               if len(re.findall(rf"(?<![A-Za-z]){re.escape(b.lower())}(?![A-Za-z])", lower_text)) >= 3
+                               and b != b.lower()}
         self.categories = sorted({c for p in store.products.values() for c in p.category[1:] if len(c) >= 3})
 
     def plan(self, text: str, session: Session, lang: str) -> Plan:
         c = cons.extract(text, self.brands, self.categories)
+        c.brand = self._brand(text, c.brand)
         explicit_ids = [pid for pid in re.findall(r"\b[A-Z0-9]{5,}\b", text) if pid in self.index.store.products]
-        if _CHITCHAT.search(text) and len(text.split()) <= 6 and not explicit_ids:
+        residue = set(tokenize(self._query_text(_CHITCHAT.sub(" ", text), c))) - _GENERIC_WORDS - _CHAT_WORDS
+        if _CHITCHAT.search(text) and _short(text) and not explicit_ids and not residue and not c.filters():
             return Plan("chitchat", constraints=c)
         if c.order_ids:
             return Plan("support", [PlannedCall("order_status", {"order_id": o}) for o in c.order_ids[:3]], constraints=c)
@@ -91,43 +116,67 @@ class Planner:
         if _COMPARE.search(text):
             return self._compare(text, session, c, explicit_ids)
         if not _REVIEWS.search(text) and (_DETAILS.search(text) or (explicit_ids and len(tokenize(text)) <= 3)):
-            target = self._refer(text, session, c, explicit_ids, 1) or session_focus(session)[:1]
+            target = (self._refer(text, session, c, explicit_ids) or self._lookup(self._query_text(_DETAILS.sub(" ", text), c))
+                      or session_focus(session)[:1])
             if target:
                 return Plan("browse", [PlannedCall("get_product", {"product_id": target[0]})], constraints=c, focus=target)
-        if _REVIEWS.search(text) or self._aspect_question(text):
-            return self._reviews(text, session, c, explicit_ids)
+        if _REVIEWS.search(text) or self._aspect_question(text, session):
+            plan = self._reviews(text, session, c, explicit_ids)
+            if plan.calls:
+                return plan
         if _RECOMMEND.search(text):
-            context = self._query_text(text, c) or None
+            context = self._query_text(_RECOMMEND.sub(" ", text), c) or None
             return Plan("browse", [PlannedCall("recommend", {"context": context, "k": 5})], constraints=c)
         return self._search(text, session, c)
+
+    def _brand(self, text: str, brand: str | None) -> str | None:
+        if brand is None:
+            return None
+        if brand in self.generic_brands and brand not in text:
+            return None
+        # "a case for my iPhone 14": the brand names what it fits, not who made it
+        if re.search(rf"\b(?:for|fits?|compatible with)\s+(?:my |the |an? |your )?{re.escape(brand)}", text, re.I):
+            return None
+        return brand
 
     # ---- per-intent plans ------------------------------------------------------------------
     def _search(self, text: str, session: Session, c: cons.Constraints) -> Plan:
         query = self._query_text(text, c)
         filters = c.filters()
-        refinement = (not query or len(tokenize(query)) <= 1 and (c.cheaper or c.pricier or filters)) and session.last_search
-        if refinement:
-            last = session.last_search
-            query = last.get("query", query) if not query or c.cheaper or c.pricier or not filters.keys() - {"brand"} else query
+        last = session.last_search
+        if last and self._is_refinement(text, query, c):
+            extra = " ".join(w for w in query.split() if c.brand is None or w.lower() != c.brand.lower())
+            query = f"{last.get('query', '')} {extra}".strip() if extra else last.get("query", "")
             filters = {**last.get("filters", {}), **filters}
             if c.cheaper and session.last_shown:
-                prices = [self.index.store.products[p].price for p in session.last_shown[:3] if p in self.index.store.products]
-                prices = [p for p in prices if p is not None]
-                if prices:
+                prices = [self.index.store.products[p].price for p in session.last_shown[:3]
+                          if p in self.index.store.products and self.index.store.products[p].price is not None]
+                if prices and "max_price" not in c.filters():
                     filters["max_price"] = round(min(prices) - 0.01, 2)
         if not query:
             return Plan("chitchat", confident=False, constraints=c)
         args = {"query": query, **filters, "k": 5}
         return Plan("browse", [PlannedCall("search_products", args)], confident=bool(tokenize(query)), constraints=c)
 
+    @staticmethod
+    def _is_refinement(text: str, query: str, c: cons.Constraints) -> bool:
+        """A follow-up that narrows the last search rather than starting a new one."""
+        if c.cheaper or c.pricier:
+            return True
+        if _REFINE.search(text):
+            return True
+        return len(tokenize(query)) <= 1 and bool(c.filters())
+
     def _cart(self, text: str, session: Session, c: cons.Constraints, explicit: list[str]) -> Plan:
-        target = self._refer(text, session, c, explicit, 1)
+        target = self._refer(text, session, c, explicit)
         if not target:
-            target = self._lookup(self._query_text(_CART.sub(" ", text), c))
+            target = self._lookup(self._query_text(_CART_WORDS.sub(" ", text), c))
+        if not target and (c.pronoun or c.quantity):
+            target = session_focus(session)[:1]
         if not target:
             return Plan("purchase", confident=False, constraints=c)
         return Plan("purchase", [PlannedCall("add_to_cart", {"product_id": target[0], "quantity": c.quantity or 1})],
-                    constraints=c, focus=target)
+                    constraints=c, focus=target[:1])
 
     def _compare(self, text: str, session: Session, c: cons.Constraints, explicit: list[str]) -> Plan:
         ids = list(explicit)
@@ -135,77 +184,95 @@ class Planner:
             ids += [session.last_shown[i] for i in c.references if -len(session.last_shown) <= i < len(session.last_shown)]
         if len(ids) < 2:
             parts = re.split(r"\bwith\b|\band\b|\bvs\.?\b|\bversus\b|\bor\b|,|和|与|跟|还是", _COMPARE.sub(" ", text), flags=re.I)
-            for part in parts:
-                found = self._named(part, session) or self._lookup(part)
+            named = [self._named(part, session) or self._lookup(self._query_text(part, c)) for part in parts
+                     if len(tokenize(part)) >= 1 and not _PRONOUN_ONLY.fullmatch(part.strip())]
+            for found in named:
                 ids += [f for f in found[:1] if f not in ids]
-        if len(dict.fromkeys(ids)) < 2 and session.last_shown:
-            ids += session.last_shown[:3 if re.search(r"three|3|三", text) else 2]
+        if len(dict.fromkeys(ids)) < 2:
+            pool = session_focus(session) if len(session_focus(session)) >= 2 else session.last_shown
+            n = 3 if re.search(r"three|\b3\b|三", text) else (2 if re.search(r"two|\b2\b|两|二", text) else 5)
+            ids += pool[:n]
         ids = list(dict.fromkeys(ids))[:5]
         if len(ids) < 2:
             return Plan("compare", confident=False, constraints=c)
         return Plan("compare", [PlannedCall("compare_products", {"product_ids": ids})], constraints=c, focus=ids)
 
     def _reviews(self, text: str, session: Session, c: cons.Constraints, explicit: list[str]) -> Plan:
-        target = (self._refer(text, session, c, explicit, 1) or self._lookup(self._query_text(_REVIEWS.sub(" ", text), c))
+        target = (self._refer(text, session, c, explicit)
+                  or self._lookup(self._query_text(_REVIEWS.sub(" ", text), c), strict=True)
                   or session_focus(session)[:1])
         if not target:
             return Plan("browse", confident=False, constraints=c)
         from assistant.insights.aspects import find_aspects
 
-        aspects = find_aspects(text)
+        aspects = [a for a in find_aspects(text) if a != "value" or re.search(r"value|worth|性价比|price", text, re.I)]
         args: dict[str, Any] = {"product_id": target[0]}
         if aspects:
             args["aspect"] = aspects[0]
-        return Plan("browse", [PlannedCall("review_sentiment_summary", args)], constraints=c, focus=target)
+        return Plan("browse", [PlannedCall("review_sentiment_summary", args)], constraints=c, focus=target[:1])
 
     @staticmethod
-    def _aspect_question(text: str) -> bool:
+    def _aspect_question(text: str, session: Session) -> bool:
         from assistant.insights.aspects import find_aspects
 
-        return bool(find_aspects(text)) and bool(re.search(r"\?|？|\bhow\b|\bis it\b|\bgood\b|\bbad\b|吗|如何|怎样", text, re.I)) \
-            and len(text) < 80 and not _SEARCHY.search(text)
+        return bool(session_focus(session)) and bool(find_aspects(text)) and _short(text) \
+            and bool(re.search(r"\?|？|\bhow\b|\bis it\b|\bgood\b|\bbad\b|吗|如何|怎样", text, re.I)) \
+            and not _SEARCHY.search(text)
 
     # ---- references --------------------------------------------------------------------------
-    def _refer(self, text: str, session: Session, c: cons.Constraints, explicit: list[str], n: int) -> list[str]:
+    def _refer(self, text: str, session: Session, c: cons.Constraints, explicit: list[str]) -> list[str]:
         if explicit:
-            return explicit[:n]
+            return explicit[:1]
         shown = session.last_shown
         picked = [shown[i] for i in c.references if shown and -len(shown) <= i < len(shown)]
         if picked:
-            return picked[:n]
+            return picked[:1]
+        pool = session_focus(session)
+        if pool and re.search(r"cheap|便宜|lowest price", text, re.I):
+            return [self._extreme(pool, lambda p: -(p.price or 1e18))]
+        if pool and re.search(r"best[- ]rated|highest[- ]rated|top[- ]rated|评分最高|最好", text, re.I):
+            return [self._extreme(pool, lambda p: (p.rating or 0, p.rating_count or 0))]
+        if pool and re.search(r"more expensive|priciest|most expensive|最贵", text, re.I):
+            return [self._extreme(pool, lambda p: p.price or 0)]
         named = self._named(text, session)
         if named:
-            return named[:n]
+            return named[:1]
         if c.pronoun or not self._query_text(text, c):
-            focus = session_focus(session)
-            if focus:
-                return focus[:n]
+            return session_focus(session)[:1]
         return []
 
+    def _extreme(self, ids: list[str], key) -> str:
+        products = [self.index.store.products[i] for i in ids if i in self.index.store.products]
+        return max(products, key=key).product_id
+
     def _named(self, text: str, session: Session) -> list[str]:
-        """Products among those shown whose titles share distinctive words with the text ("that cable")."""
-        words = set(tokenize(text)) - {"one", "product", "item"}
+        """A product shown in this session whose title or brand shares distinctive words with the text."""
+        words = set(tokenize(text)) - _GENERIC_WORDS
         if not words:
             return []
         scored = []
-        for pid in dict.fromkeys(session.last_shown + session_focus(session)):
+        for rank, pid in enumerate(session_seen(session)):
             p = self.index.store.products.get(pid)
             if p is None:
                 continue
-            overlap = words & set(tokenize(f"{p.title} {p.brand}"))
+            title_words = set(tokenize(f"{p.title} {p.brand}"))
+            overlap = words & title_words
             if overlap:
-                scored.append((len(overlap), -session.last_shown.index(pid) if pid in session.last_shown else -99, pid))
-        scored.sort(reverse=True)
-        if scored and (len(scored) == 1 or scored[0][0] > scored[1][0]):
-            return [scored[0][2]]
-        return []
+                brand_hit = bool(set(tokenize(p.brand)) & words)
+                scored.append((len(overlap) + brand_hit, -rank, pid))
+        scored.sort(reverse=True)  # most shared words first, then the most recently shown
+        return [scored[0][2]] if scored else []
 
-    def _lookup(self, text: str) -> list[str]:
+    def _lookup(self, text: str, strict: bool = False) -> list[str]:
         """The catalog product a phrase names, when search finds a clear match."""
-        if len(tokenize(text)) == 0:
+        if len(set(tokenize(text)) - _GENERIC_WORDS) == 0:
             return []
-        hits = self.index.search(text, None, k=1)
-        return [hits[0].product_id] if hits and hits[0].relevant else []
+        hits = self.index.search(text, None, k=2)
+        if not hits or not hits[0].relevant:
+            return []
+        if strict and len(hits) > 1 and hits[1].score > 0.98 * hits[0].score and hits[0].lexical == 0:
+            return []
+        return [hits[0].product_id]
 
     @staticmethod
     def _query_text(text: str, c: cons.Constraints) -> str:
@@ -213,6 +280,21 @@ class Planner:
         q = _FILLER.sub(" ", q)
         q = re.sub(r"[?？!！,，。.]+", " ", q)
         return " ".join(q.split())
+
+
+def _short(text: str) -> bool:
+    cjk = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
+    return len(text.split()) <= 10 and cjk <= 14
+
+
+def session_seen(session: Session) -> list[str]:
+    """Every product shown or discussed in the session, most recent first."""
+    seen: list[str] = []
+    for turn in reversed(session.turns):
+        for pid in turn.focus + turn.products:
+            if pid not in seen:
+                seen.append(pid)
+    return seen
 
 
 def session_focus(session: Session) -> list[str]:

@@ -78,6 +78,8 @@ def review_facts(r: dict[str, Any]) -> str:
         lines.append(f"  {a['name']}: {a['positive']} positive, {a['negative']} negative. {quotes}")
     if r.get("summary"):
         lines.append(f"  summary: {r['summary']}")
+    for q in r.get("review_quotes", []):
+        lines.append(f'  review {q["review_id"]}: "{q["quote"]}"')
     return "\n".join(lines)
 
 
@@ -122,7 +124,12 @@ def _templated(call: dict[str, Any], zh: str) -> str:
                        else f"The best rated is {b['title'][:60]} ({b['rating']:g} stars).")
         return " ".join(out)
     if name == "review_sentiment_summary":
-        return r.get("summary") or ""
+        quotes = r.get("review_quotes") or []
+        text = r.get("summary") or ""
+        if quotes:
+            q = quotes[0]["quote"][:200]
+            text += (f" 一位买家写道：“{q}”" if zh else f' One reviewer wrote: "{q}"')
+        return text
     if name == "add_to_cart":
         return (f"已将{r['quantity']}件 {r['added']['title'][:40]} 加入购物车，合计{money(r['cart_total'])}。" if zh
                 else f"Added {r['quantity']} x {r['added']['title'][:60]} to your cart; cart total {money(r['cart_total'])}.")

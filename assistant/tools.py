@@ -140,7 +140,10 @@ def review_sentiment_summary(ctx: ToolContext, product_id: str, aspect: str | No
     p = _product(ctx, product_id)
     reviews = ctx.store.reviews_of(p.product_id)
     summary = ctx.insights.summarize(reviews, aspect=aspect, lang=ctx.session.lang, product_id=p.product_id)
-    return {"product": product_card(p), **summary}
+    # with only a few reviews, the reviews themselves are the best evidence
+    few = [{"review_id": r.review_id, "quote": (r.title + ": " if r.title else "") + r.text[:240]}
+           for r in reviews[:3]] if 0 < len(reviews) <= 3 else []
+    return {"product": product_card(p), **summary, "review_quotes": few}
 
 
 @tool(private=True)

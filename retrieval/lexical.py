@@ -49,6 +49,9 @@ def tokenize(text: str) -> list[str]:
             out.extend(tok[i:i + 2] for i in range(len(tok) - 1))
         elif tok not in _STOP:
             out.append(_stem(tok))
+            parts = re.findall(r"\d+(?:\.\d+)?|[a-z]+", tok)
+            if len(parts) > 1:  # "20000mah" also as "20000" + "mah", so "20000 mAh" and "20000毫安" match
+                out.extend(p for p in parts if p not in _STOP)
     return out
 
 

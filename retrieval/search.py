@@ -19,6 +19,7 @@ import numpy as np
 
 from retrieval.embedders import Embedder, load_embedder
 from retrieval.filters import FilterColumns, Filters
+from retrieval.glossary import expand_zh
 from retrieval.lexical import LexicalIndex, tokenize
 from retrieval.schema import Product
 from retrieval.store import Store
@@ -38,6 +39,8 @@ class SearchConfig:
     fusion: str = "zscore"            # zscore | minmax | rrf
     relevance_threshold: float = 0.85  # e5 cosine at or above which a hit counts as a match (calibrated on
     # the amazon_in dev queries vs 30 out-of-catalog queries: 85% of real needs pass, 7% of absent products)
+    cross_lingual_threshold: float = 0.82  # the same, for a Chinese query against a non-Chinese product
+    expand_chinese: bool = True       # add English glossary terms to Chinese queries on English-heavy catalogs
     lexical_support: float = 0.67     # share of query words found in the title/description that counts as a match
 
 
@@ -133,6 +136,8 @@ class ProductIndex:
         placeholder = Product(product_id="", title="")
         self._columns = FilterColumns([p or placeholder for p in live])
         self._live = np.array([pid is not None for pid in self.positions], dtype=bool)
+        langs = [p.lang for p in live if p is not None]
+        self._zh_share = langs.count("zh") / max(len(langs), 1)
 
     def __len__(self) -> int:
         return len(self.pos_of)
@@ -144,6 +149,10 @@ class ProductIndex:
             raise ValueError(f"mode must be one of {MODES}")
         f = filters if isinstance(filters, Filters) else Filters.from_dict(filters)
         t0 = time.perf_counter()
+        original = query
+        if self.config.expand_chinese and _has_cjk(query) and self._zh_share < 0.5:
+            extra = expand_zh(query)
+            query = f"{query} {extra}" if extra else query
         qvec = self.embedder.embed_queries([query])[0] if mode != "bm25" else None
         t1 = time.perf_counter()
         mask = self._live & (self._columns.mask(f) if not f.is_empty() else True)
@@ -167,7 +176,7 @@ class ProductIndex:
                     break
                 cand.add(int(i))
         cand_ids = np.array(sorted(i for i in cand if mask[i]), dtype=np.int64)
-        hits = self._rank(query, qvec, cand_ids, lex, mode, k)
+        hits = self._rank(original, qvec, cand_ids, lex, mode, k)
         self.last_timings = SearchTimings((t1 - t0) * 1e3, (time.perf_counter() - t1) * 1e3)
         return hits
 
@@ -198,7 +207,9 @@ class ProductIndex:
         return hits
 
     def _is_relevant(self, dense: float, qtok: set[str], p: Product, mode: str) -> bool:
-        if mode != "bm25" and dense >= self.config.relevance_threshold:
+        cross = any(_has_cjk(t) for t in qtok) and p.lang != "zh"
+        threshold = self.config.cross_lingual_threshold if cross else self.config.relevance_threshold
+        if mode != "bm25" and dense >= threshold:
             return True
         if not qtok:
             return False
@@ -248,6 +259,10 @@ class ProductIndex:
     def vector_of(self, product_id: str) -> np.ndarray | None:
         pos = self.pos_of.get(product_id)
         return None if pos is None else self.vectors[pos]
+
+
+def _has_cjk(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
 
 def _minmax(x: np.ndarray) -> np.ndarray:

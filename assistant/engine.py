@@ -38,7 +38,7 @@ class AssistantConfig:
     router: str = "auto"          # auto: plan when confident, LLM otherwise | llm: LLM always chooses | plan
     phrase_with_llm: bool = True  # False: templated replies only
     llm_timeout_s: float = 60.0
-    max_answer_tokens: int = 160
+    max_answer_tokens: int = 90
     max_repairs: int = 1
     store_name: str = "our store"
 
@@ -230,6 +230,8 @@ class Assistant:
 
     def _collect(self, res: TurnResult, calls: list[dict[str, Any]]) -> None:
         for call in calls:
+            if call.get("error"):
+                continue
             r = call.get("result") or {}
             name = call["name"]
             if name in ("search_products", "recommend"):
@@ -258,7 +260,7 @@ class Assistant:
     def _answer(self, session: Session, text: str, plan: Plan, res: TurnResult, t0: float) -> Iterator[TextEvent]:
         calls = res.tool_calls
         policy = self._policy_text(text) if plan.policy else ""
-        facts = render.facts(calls)
+        facts = render.facts(calls, max_products=3)
         if plan.show_cart:
             facts = self._cart_facts(session)
         templated = self._templated(calls, plan, res, session, policy)
@@ -270,8 +272,8 @@ class Assistant:
             yield TextEvent(templated)
             return
         grounding = Grounding(facts + "\n" + policy, text, set(self.index.store.products), self._brands)
-        instruction = ("请用中文简短回答顾客，只使用上面的事实。" if res.lang == "zh"
-                       else "Answer the shopper briefly, using only the facts above.")
+        instruction = ("请直接对顾客说话（用“您”），用中文一到两句话回答，只使用上面的事实。" if res.lang == "zh"
+                       else "Reply to the shopper directly (say \"you\"), in one or two sentences, using only the facts above.")
         messages = [{"role": "system", "content": prompts.render(f"system_{res.lang}.md", store_name=self.config.store_name)},
                     {"role": "user", "content": prompts.render("answer.md", question=text, facts=facts,
                                                                policy=policy, instruction=instruction)}]
@@ -361,7 +363,8 @@ class Assistant:
         res.timings["total_ms"] = (time.perf_counter() - t0) * 1e3
         res.timings.setdefault("ttft_ms", res.timings["total_ms"])
         shown = [p["product_id"] for p in res.products]
-        if shown and not res.no_match:
+        lists = {"search_products", "recommend", "compare_products"}
+        if shown and not res.no_match and any(c["name"] in lists and not c.get("error") for c in calls):
             session.last_shown = shown
         res.cart = dict(session.cart)
         session.turns.append(Turn(user=text, reply=res.text, intent=res.intent, lang=res.lang, products=shown,

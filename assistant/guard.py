@@ -15,7 +15,8 @@ _OTHERS_DATA = re.compile(
     r"(?:my |his |her |their )?(?:friend|neighbou?r|wife|husband|colleague|brother|sister)'?s? (?:orders?|cart|purchases?|address|history|account)|"
     r"what (?:did|has|have) (?:my )?friends? (?:\w+ ){0,2}(?:buy|bought|order|ordered|purchase|purchased)|"
     r"(?:orders?|cart|purchases?|address|history|account) of (?:user|customer|another|someone|my friend)|"
-    r"all (?:users|customers)'? ?(?:orders|data|emails|addresses)|list (?:all )?(?:users|customers))"
+    r"all (?:users|customers)'? ?(?:orders|data|emails|addresses)|list (?:all )?(?:users|customers)|"
+    r"(?:user|customer|account|member)\s*(?:id\s*)?[#:]?\s*[\w-]+'s\s+(?:orders?|cart|purchases?|history|address|details|account))"
     r"|别人的|其他(?:用户|顾客|客户|人)的|他人的|朋友(?:的订单|买了什么|的购物车)|(?:用户|顾客)\s*U\d+\s*的|所有用户",
     re.I)
 _MANIPULATION = re.compile(
@@ -33,7 +34,7 @@ _INJECTION = re.compile(
     r"admin (?:mode|access|override)|reveal (?:your|the) (?:prompt|instructions|rules)"
     r"|忽略(?:之前|以上|前面|所有)?的?(?:指令|指示|规则|提示)|系统提示|提示词|你的指令|管理员(?:模式|权限)|我是管理员|开发者模式",
     re.I)
-_USER_ID = re.compile(r"\bU\d{2,}\b")
+_USER_ID = re.compile(r"\bU\d+\b")
 
 REFUSALS = {
     "privacy": {"en": "Sorry, I can't share anyone else's orders, cart or account details. I can only help with your own.",

@@ -27,18 +27,18 @@ def product_line(card: dict[str, Any], n: int | None = None) -> str:
     return (f"{n}. " if n else "- ") + " | ".join(bits)
 
 
-def facts(tool_calls: list[dict[str, Any]]) -> str:
+def facts(tool_calls: list[dict[str, Any]], max_products: int = 10) -> str:
     """One compact block for all tool calls of a turn (what the answer model sees)."""
-    return "\n".join(_fact(c) for c in tool_calls) or "(no tool was called)"
+    return "\n".join(_fact(c, max_products) for c in tool_calls) or "(no tool was called)"
 
 
-def _fact(call: dict[str, Any]) -> str:
+def _fact(call: dict[str, Any], max_products: int = 10) -> str:
     name, args, result = call["name"], call.get("arguments", {}), call.get("result")
     head = f"{name}({', '.join(f'{k}={v!r}' for k, v in args.items())})"
     if call.get("error"):
         return f"{head} -> ERROR: {call['error']}"
     if name in ("search_products", "recommend"):
-        prods = result.get("products", [])
+        prods = result.get("products", [])[:max_products]
         if not prods:
             near = result.get("closest_non_matches") or []
             return f"{head} -> NO MATCHING PRODUCTS" + (f" (nearest, NOT matches: {'; '.join(near)})" if near else "")

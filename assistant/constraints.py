@@ -32,8 +32,8 @@ _RATING = re.compile(r"(?:(?:rated|rating|ratings|at least|above|over|minimum|mi
                      r"(?:stars?|★)\s*(?:\+|or (?:more|higher|above)|and (?:up|above)|rating|rated)?)", re.I)
 _RATING_ZH = re.compile(r"(?:评分|评价|星级)\s*(?:在|要|至少|不低于)?\s*(\d(?:\.\d)?)\s*(?:分|星)?\s*(?:以上|及以上)?|"
                         r"(\d(?:\.\d)?)\s*(?:分|星)\s*(?:以上|及以上)")
-_ORDER_ID = re.compile(r"\b(O\d{4,})\b", re.I)
-_USER_ID = re.compile(r"\b(U\d+)\b")
+_ORDER_ID = re.compile(r"(?<![A-Za-z0-9])(O\d{4,})(?![0-9])", re.I)
+_USER_ID = re.compile(r"(?<![A-Za-z0-9])(U\d+)(?![0-9])")
 _QUANTITY = re.compile(r"(?:\b(\d{1,4})\s*(?:x\b|pcs|pieces|units|of (?:them|those|it|these)|of the)|"
                        r"(?:quantity|qty)\s*:?\s*(\d{1,4})|(?<!第)(\d{1,4})\s*(?:个|件|台|只|双|份))", re.I)
 _WORD_NUM = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "a couple of": 2, "a pair of": 2,

@@ -24,17 +24,19 @@ _MANIPULATION = re.compile(
     r"price (?:to|=)\s*(?:₹|rs\.?)?\s*\d|give me (?:a |an )?(?:\d+\s*%|free|discount|special price)|"
     r"(?:apply|activate|create) (?:a |an |the )?(?:discount|coupon|promo|voucher)|(?:\d+\s*%|100%) (?:off|discount) for me|"
     r"(?:change|update|modify|override|waive) (?:the |your )?(?:return|refund|shipping|store) (?:policy|policies|fee|rules?)|"
-    r"(?:mark|set) (?:my |the )?order (?:as )?(?:paid|delivered|refunded)|refund me without|for free\b)"
+    r"(?:mark|set|change|update) (?:my |the |this )?order(?: [\w-]+)? (?:as |to )?(?:paid|delivered|refunded|cancelled|shipped)|"
+    r"refund me without|for free\b)"
     r"|改价|修改价格|把价格(?:改|调)|价格改成|免费送我|给我打.{0,3}折|给我(?:优惠|折扣)|修改(?:退货|退款)?政策|改成\s*\d+\s*(?:元|块|卢比)",
     re.I)
 _INJECTION = re.compile(
     r"(?:ignore|disregard|forget|override)\s+(?:all\s+|any\s+|the\s+|your\s+)?(?:previous|prior|above|earlier|system)?\s*"
     r"(?:instructions|rules|prompts?|guidelines)|system prompt|your (?:instructions|rules|prompt)|developer mode|"
-    r"jailbreak|you are now|act as (?:an? )?(?:admin|administrator|developer|root)|i am (?:the |an? )?(?:admin|administrator|developer|store owner)|"
+    r"jailbreak|you are now|act as (?:an? )?(?:admin|administrator|developer|root)|"
+    r"(?:i am|i'm|im|this is)(?: \w+){0,3} (?:admin|administrator|developer|store owner|manager|staff|employee)\b|"
     r"admin (?:mode|access|override)|reveal (?:your|the) (?:prompt|instructions|rules)"
     r"|忽略(?:之前|以上|前面|所有)?的?(?:指令|指示|规则|提示)|系统提示|提示词|你的指令|管理员(?:模式|权限)|我是管理员|开发者模式",
     re.I)
-_USER_ID = re.compile(r"\bU\d+\b")
+_USER_ID = re.compile(r"(?<![A-Za-z0-9])U\d+(?![0-9])")
 
 REFUSALS = {
     "privacy": {"en": "Sorry, I can't share anyone else's orders, cart or account details. I can only help with your own.",

@@ -45,6 +45,12 @@ _CHITCHAT = re.compile(r"(?:^|\b)(?:hi|hello|hey|thanks|thank you|thx|ok(?:ay)?|
 _SEARCHY = re.compile(r"\b(?:show me|find|search|looking for|i need|i want|under|below|rated)\b|找|要买|以下", re.I)
 _REFINE = re.compile(r"\b(?:one|ones|those|these|them|only|just|instead)\b.*|^\s*(?:with|without|in)\b|"
                      r"^(?:that|those|the same)\b|^(?:and |but )|只要|只看|换成|那.{0,12}呢|的呢|有没有更", re.I)
+_ORDER_FOLLOWUP = re.compile(r"courier|carrier|tracking|track it|status|shipped|deliver|arriv|when will|where is it|"
+                             r"快递|物流|单号|到哪|状态|发货|送达|什么时候到", re.I)
+_SIMILAR = re.compile(r"\bsimilar\b|\balternatives?\b|\blike (?:this|that|it) but\b|better (?:reviews|rated|rating)|"
+                      r"higher[- ]rated|同类|类似|相似|评分更高|更好的", re.I)
+_PERSONAL = re.compile(r"\bfor me\b|\bi might like\b|\bi'?d like\b|my friends|friends? (?:like|bought|buy)|based on|my taste|"
+                       r"适合我|我可能喜欢|朋友", re.I)
 _CART_WORDS = re.compile(r"\b(?:add|put|throw|into|to|in|my|the)\b|\b(?:cart|basket|bag)\b|加入购物车|加到购物车|放进购物车|加购|把|那款",
                          re.I)
 _CHAT_WORDS = {"hi", "hello", "hey", "thank", "thanks", "ok", "okay", "great", "cool", "bye", "there", "can", "help",
@@ -56,7 +62,7 @@ _GENERIC_WORDS = {"one", "ones", "product", "item", "the", "two", "three", "abou
                   "那款", "这款", "那个", "这个", "评价", "怎么样", "加入", "购物车"}
 _FILLER = re.compile(r"\b(?:please|pls|show me|can you|could you|i want|i need|i'?m looking for|looking for|do you (?:have|sell|carry)|"
                      r"find me|search for|get me|i would like|something|some|any|options?|ones?|only|just|instead|also|"
-                     r"what about|how about|cheaper|less expensive|more expensive|with)\b|请|帮我|给我|我想要?|有没有|推荐一下|找一下|找",
+                     r"what about|how about|cheaper|less expensive|more expensive|with|ok|okay|then|so|well|fine|also|now)\b|请|帮我|给我|我想要?|有没有|推荐一下|找一下|找",
                      re.I)
 
 
@@ -103,6 +109,9 @@ class Planner:
             return Plan("chitchat", constraints=c)
         if c.order_ids:
             return Plan("support", [PlannedCall("order_status", {"order_id": o}) for o in c.order_ids[:3]], constraints=c)
+        last_order = session_order(session)
+        if last_order and _ORDER_FOLLOWUP.search(text):
+            return Plan("support", [PlannedCall("order_status", {"order_id": last_order})], constraints=c)
         if _SHOW_CART.search(text):
             return Plan("purchase", show_cart=True, constraints=c)
         if _ORDER.search(text) and not _CART.search(text) and not _POLICY.search(text):
@@ -115,19 +124,49 @@ class Planner:
             return self._cart(text, session, c, explicit_ids)
         if _COMPARE.search(text):
             return self._compare(text, session, c, explicit_ids)
+        if _SIMILAR.search(text) and session_focus(session):
+            return self._similar(text, session, c)
         if not _REVIEWS.search(text) and (_DETAILS.search(text) or (explicit_ids and len(tokenize(text)) <= 3)):
-            target = (self._refer(text, session, c, explicit_ids) or self._lookup(self._query_text(_DETAILS.sub(" ", text), c))
-                      or session_focus(session)[:1])
+            target = self._refer(text, session, c, explicit_ids)
             if target:
                 return Plan("browse", [PlannedCall("get_product", {"product_id": target[0]})], constraints=c, focus=target)
+            query = self._query_text(_DETAILS.sub(" ", text), c)
+            if self._lookup(query):  # a product not yet shown: search for it, the card answers
+                return Plan("browse", [PlannedCall("search_products", {"query": query, **c.filters(), "k": 3})],
+                            constraints=c)
+            focus = session_focus(session)[:1]
+            if focus:
+                return Plan("browse", [PlannedCall("get_product", {"product_id": focus[0]})], constraints=c, focus=focus)
         if _REVIEWS.search(text) or self._aspect_question(text, session):
             plan = self._reviews(text, session, c, explicit_ids)
             if plan.calls:
                 return plan
         if _RECOMMEND.search(text):
-            context = self._query_text(_RECOMMEND.sub(" ", text), c) or None
-            return Plan("browse", [PlannedCall("recommend", {"context": context, "k": 5})], constraints=c)
+            context = self._content(self._query_text(_RECOMMEND.sub(" ", text), c))
+            personal = _PERSONAL.search(text)
+            if personal or (not c.filters() and len(tokenize(context or "", bigrams=False)) <= 2):
+                return Plan("browse", [PlannedCall("recommend", {"context": context, "k": 5})], constraints=c)
         return self._search(text, session, c)
+
+    def _content(self, text: str) -> str | None:
+        """The words of `text` that the catalog knows (None when none: "something I might like")."""
+        words = [w for w in text.split() if set(tokenize(w, bigrams=False)) - _GENERIC_WORDS - _CHAT_WORDS
+                 and any(t in self.index.lexical._vocab for t in tokenize(w, bigrams=False))]
+        return " ".join(words) or None
+
+    def _similar(self, text: str, session: Session, c: cons.Constraints) -> Plan:
+        """"Anything similar with better reviews?": the focus product's kind, better rated or cheaper."""
+        p = self.index.store.products[session_focus(session)[0]]
+        kind = p.attributes.get("type") if isinstance(p.attributes.get("type"), str) else ""
+        query = kind or (p.category[-1] if p.category else p.title)
+        filters = dict(c.filters())
+        if re.search(r"better|higher|more stars|评分更高|更好|好评", text, re.I) and p.rating is not None:
+            filters.setdefault("min_rating", round(min(p.rating + 0.1, 5.0), 1))
+        if c.cheaper and p.price:
+            filters.setdefault("max_price", round(p.price - 0.01, 2))
+        if p.category:
+            filters.setdefault("category", p.category[-1])
+        return Plan("browse", [PlannedCall("search_products", {"query": query, **filters, "k": 5})], constraints=c)
 
     def _brand(self, text: str, brand: str | None) -> str | None:
         if brand is None:
@@ -171,7 +210,7 @@ class Planner:
         target = self._refer(text, session, c, explicit)
         if not target:
             target = self._lookup(self._query_text(_CART_WORDS.sub(" ", text), c))
-        if not target and (c.pronoun or c.quantity):
+        if not target:  # "add one more", "add to cart": the product the conversation is about
             target = session_focus(session)[:1]
         if not target:
             return Plan("purchase", confident=False, constraints=c)
@@ -247,7 +286,7 @@ class Planner:
 
     def _named(self, text: str, session: Session) -> list[str]:
         """A product shown in this session whose title or brand shares distinctive words with the text."""
-        words = set(tokenize(text)) - _GENERIC_WORDS
+        words = set(tokenize(_CART_WORDS.sub(" ", text), bigrams=False)) - _GENERIC_WORDS - _CHAT_WORDS
         if not words:
             return []
         scored = []
@@ -255,7 +294,7 @@ class Planner:
             p = self.index.store.products.get(pid)
             if p is None:
                 continue
-            title_words = set(tokenize(f"{p.title} {p.brand}"))
+            title_words = set(tokenize(f"{p.title} {p.brand}", bigrams=False))
             overlap = words & title_words
             if overlap:
                 brand_hit = bool(set(tokenize(p.brand)) & words)
@@ -285,6 +324,15 @@ class Planner:
 def _short(text: str) -> bool:
     cjk = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
     return len(text.split()) <= 10 and cjk <= 14
+
+
+def session_order(session: Session) -> str | None:
+    """The order id the conversation is about: the last one looked up or named by the shopper."""
+    for turn in reversed(session.turns):
+        for call in reversed(turn.tool_calls):
+            if call.get("name") == "order_status" and not call.get("error"):
+                return call["arguments"].get("order_id")
+    return None
 
 
 def session_seen(session: Session) -> list[str]:

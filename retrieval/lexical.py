@@ -40,13 +40,15 @@ def _stem(word: str) -> str:
     return word
 
 
-def tokenize(text: str) -> list[str]:
+def tokenize(text: str, bigrams: bool = True) -> list[str]:
+    """Index/query tokens; `bigrams=False` keeps only whole jieba words for Chinese (for matching names)."""
     out: list[str] = []
     for tok in _TOKEN.findall(text.lower()):
         if "\u4e00" <= tok[0] <= "\u9fff":
             # jieba words plus character bigrams: shop titles run words together ("餐桌布艺" holds "桌布")
             out.extend(w for w in _segment_chinese(tok) if w not in _STOP)
-            out.extend(tok[i:i + 2] for i in range(len(tok) - 1))
+            if bigrams:
+                out.extend(tok[i:i + 2] for i in range(len(tok) - 1))
         elif tok not in _STOP:
             out.append(_stem(tok))
             parts = re.findall(r"\d+(?:\.\d+)?|[a-z]+", tok)

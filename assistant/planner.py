@@ -59,7 +59,8 @@ _CHAT_WORDS = {"hi", "hello", "hey", "thank", "thanks", "ok", "okay", "great", "
 _PRONOUN_ONLY = re.compile(r"(?:the )?(?:two|three|them|these|those|it|this|that|one|ones|两款|这两款|这两个)?", re.I)
 _GENERIC_WORDS = {"one", "ones", "product", "item", "the", "two", "three", "about", "say", "what", "do", "buyer", "people",
                   "reviewer", "customer", "anything", "should", "know", "from", "any", "complaint", "review", "it", "its",
-                  "那款", "这款", "那个", "这个", "评价", "怎么样", "加入", "购物车"}
+                  "那款", "这款", "那个", "这个", "评价", "怎么样", "加入", "购物车", "要", "两个", "一个", "三个", "个",
+                  "买", "我", "想", "吗", "呢", "还", "那", "这", "一下", "帮", "再"}
 _FILLER = re.compile(r"\b(?:please|pls|show me|can you|could you|i want|i need|i'?m looking for|looking for|do you (?:have|sell|carry)|"
                      r"find me|search for|get me|i would like|something|some|any|options?|ones?|only|just|instead|also|"
                      r"what about|how about|cheaper|less expensive|more expensive|with|ok|okay|then|so|well|fine|also|now)\b|请|帮我|给我|我想要?|有没有|推荐一下|找一下|找",
@@ -197,14 +198,14 @@ class Planner:
         args = {"query": query, **filters, "k": 5}
         return Plan("browse", [PlannedCall("search_products", args)], confident=bool(tokenize(query)), constraints=c)
 
-    @staticmethod
-    def _is_refinement(text: str, query: str, c: cons.Constraints) -> bool:
+    def _is_refinement(self, text: str, query: str, c: cons.Constraints) -> bool:
         """A follow-up that narrows the last search rather than starting a new one."""
-        if c.cheaper or c.pricier:
+        if c.cheaper or c.pricier or _REFINE.search(text):
             return True
-        if _REFINE.search(text):
-            return True
-        return len(tokenize(query)) <= 1 and bool(c.filters())
+        if len(tokenize(query)) > 1 or not c.filters():
+            return False
+        # "laptops under 40000" names a new kind of product; "under 40000" does not
+        return not (query and self._lookup(query))
 
     def _cart(self, text: str, session: Session, c: cons.Constraints, explicit: list[str]) -> Plan:
         target = self._refer(text, session, c, explicit)
@@ -332,6 +333,9 @@ def session_order(session: Session) -> str | None:
         for call in reversed(turn.tool_calls):
             if call.get("name") == "order_status" and not call.get("error"):
                 return call["arguments"].get("order_id")
+        named = cons.extract(turn.user).order_ids
+        if named:
+            return named[-1]  # the guard still refuses it if it is not the shopper's own
     return None
 
 

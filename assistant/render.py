@@ -134,10 +134,12 @@ def _templated(call: dict[str, Any], zh: str) -> str:
         return (f"已将{r['quantity']}件 {r['added']['title'][:40]} 加入购物车，合计{money(r['cart_total'])}。" if zh
                 else f"Added {r['quantity']} x {r['added']['title'][:60]} to your cart; cart total {money(r['cart_total'])}.")
     if name == "order_status":
-        eta = r.get("estimated_delivery") or ""
+        eta, carrier, tracking = r.get("estimated_delivery") or "", r.get("carrier") or "", r.get("tracking_number") or ""
         if zh:
-            return f"订单{r['order_id']}的状态：{r['status']}" + (f"，预计送达{eta}" if eta else "") + "。"
-        return f"Order {r['order_id']} is {r['status']}" + (f", estimated delivery {eta}" if eta else "") + "."
+            return (f"订单{r['order_id']}的状态：{r['status']}" + (f"，承运商{carrier}" if carrier else "")
+                    + (f"，运单号{tracking}" if tracking else "") + (f"，预计送达{eta}" if eta else "") + "。")
+        return (f"Order {r['order_id']} is {r['status']}" + (f", shipped with {carrier}" if carrier else "")
+                + (f" (tracking number {tracking})" if tracking else "") + (f", estimated delivery {eta}" if eta else "") + ".")
     if name == "predict_order_intent":
         p = r.get("probability")
         return f"购买可能性约为{p:.0%}。" if zh and p is not None else (f"Purchase likelihood is about {p:.0%}." if p is not None else "")

@@ -8,6 +8,7 @@ GPU when faiss has GPU support and a device is present. Knows nothing about text
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,9 @@ EXACT_THRESHOLD = 50_000
 def _faiss():
     import faiss
 
+    # single-query search is fastest on one thread: measured 1 ms vs 24 ms with 2 OpenMP threads on a
+    # busy 2-core machine (benchmarks/retrieval_bench.py); SHOPASSIST_FAISS_THREADS overrides
+    faiss.omp_set_num_threads(int(os.environ.get("SHOPASSIST_FAISS_THREADS", "1")))
     return faiss
 
 

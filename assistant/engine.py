@@ -41,6 +41,8 @@ class AssistantConfig:
     max_answer_tokens: int = 90
     max_repairs: int = 1
     store_name: str = "our store"
+    temperature: float = 0.0      # 0: greedy, repeatable; > 0 samples (eval: pass^k over repeated runs)
+    seed: int = 0
 
 
 @dataclass
@@ -176,6 +178,7 @@ class Assistant:
         for attempt in range(self.config.max_repairs + 1):
             try:
                 gen = self.backend.generate(messages, tools=schemas, max_tokens=200,
+                                            temperature=self.config.temperature, seed=self.config.seed,
                                             timeout_s=self.config.llm_timeout_s)
             except (BackendError, BackendTimeout) as e:
                 res.errors.append(f"router backend failed: {e}")
@@ -281,6 +284,7 @@ class Assistant:
         buffer = ""
         try:
             for item in self.backend.stream(messages, max_tokens=self.config.max_answer_tokens,
+                                            temperature=self.config.temperature, seed=self.config.seed,
                                             timeout_s=self.config.llm_timeout_s):
                 if not isinstance(item, str):
                     res.prompt_tokens += item.prompt_tokens

@@ -74,14 +74,103 @@ def git_commit() -> str:
         return "unknown"
 
 
+def git_dirty() -> bool | None:
+    """True when tracked files differ from the commit (the numbers may not be reproducible from it)."""
+    try:
+        out = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
+                             text=True, timeout=5, cwd=Path(__file__).resolve().parent)
+        return bool(out.stdout.strip()) if out.returncode == 0 else None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _versions(names: Sequence[str] = ("numpy", "faiss-cpu", "llama_cpp_python", "torch", "transformers",
+                                      "sentence-transformers")) -> dict[str, str]:
+    from importlib import metadata
+
+    out = {}
+    for name in names:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
 def run_meta(**extra: Any) -> dict[str, Any]:
+    """Provenance of a run. Decoding is deterministic unless a task says otherwise (temperature, seed)."""
     return {
         "git_commit": git_commit(),
+        "git_dirty": git_dirty(),
         "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cpus",
+        "cpu": cpu_model(),
         "python": platform.python_version(),
+        "versions": _versions(),
         "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "temperature": 0.0,
+        "seed": 0,
         **extra,
     }
+
+
+def file_sha256(path: str | Path) -> str:
+    """sha256 of a model file, cached by (path, size, mtime): a GGUF is hashed once, not per run.
+    Reuses the stamp `assistant.model_files` writes for the split models it assembled and verified."""
+    from assistant.model_files import models_dir, sha256_file
+
+    path = Path(path).resolve()
+    st = path.stat()
+    key = {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
+    try:
+        stamp = json.loads(path.with_name(path.name + ".verified.json").read_text())
+        if {k: stamp.get(k) for k in key} == key and stamp.get("sha256"):
+            return stamp["sha256"]
+    except (OSError, ValueError):
+        pass
+    cache_file = models_dir() / "sha256_cache.json"
+    try:
+        cache = json.loads(cache_file.read_text())
+    except (OSError, ValueError):
+        cache = {}
+    hit = cache.get(str(path))
+    if hit and {k: hit.get(k) for k in key} == key:
+        return hit["sha256"]
+    digest = sha256_file(path)
+    cache[str(path)] = {**key, "sha256": digest}
+    try:
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        cache_file.write_text(json.dumps(cache, indent=1))
+    except OSError:
+        pass  # a read-only cache only costs a re-hash next time
+    return digest
+
+
+def backend_meta(backend: Any, name: str | None = None) -> dict[str, Any]:
+    """Which backend and exactly which model file answered: name, model id, path and sha256."""
+    if backend is None:
+        return {"backend": name or "none", "model": None, "model_path": None, "model_sha256": None}
+    path = getattr(backend, "model_path", None)
+    if path is None and isinstance(getattr(backend, "model_id", None), str) and Path(backend.model_id).is_file():
+        path = backend.model_id
+    sha = None
+    if path is not None and Path(path).is_file():
+        try:
+            sha = file_sha256(path)
+        except OSError:
+            sha = None
+    return {"backend": getattr(backend, "name", name), "model": getattr(backend, "model_id", None),
+            "model_path": str(path) if path else None, "model_sha256": sha,
+            "base_url": getattr(backend, "base_url", None)}
 
 
 def run_task(task: Task, aggregate: Callable[[list[dict], list[Any]], dict] | None = None,
@@ -101,7 +190,8 @@ def run_task(task: Task, aggregate: Callable[[list[dict], list[Any]], dict] | No
     metrics = mean_metrics(per_case)
     if aggregate is not None:
         metrics.update(aggregate(per_case, outputs))
-    return Result(task=task.name, metrics=metrics, per_case=per_case, meta=run_meta(**(meta or {})))
+    meta = run_meta(**{"task": task.name, **(meta or {})})
+    return Result(task=task.name, metrics=metrics, per_case=per_case, meta=meta)
 
 
 def print_table(rows: list[dict[str, Any]], columns: Sequence[str] | None = None, title: str | None = None) -> str:

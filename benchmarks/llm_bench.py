@@ -108,7 +108,7 @@ def overhead_report(raw_fn: Callable[[str], Any], assistant_fn: Callable[[str], 
             "overhead_mean_s": assistant["mean_s"] - raw["mean_s"]}
 
 
-def bench_one(spec: str, max_tokens: int, n_cold: int, threads: int | None) -> dict:
+def bench_one(spec: str, max_tokens: int, n_cold: int, threads: int | None, timeout_s: float = 900.0) -> dict:
     """Benchmark one `backend:model` in this process."""
     from assistant.llm import Message, load_backend
 
@@ -122,10 +122,12 @@ def bench_one(spec: str, max_tokens: int, n_cold: int, threads: int | None) -> d
     cold = []
     for prompt in PROMPTS[:n_cold]:
         _clear_cache(backend)
-        cold.append(backend.generate([system, Message("user", prompt)], tools=TOOLS, max_tokens=max_tokens))
+        cold.append(backend.generate([system, Message("user", prompt)], tools=TOOLS, max_tokens=max_tokens,
+                                     timeout_s=timeout_s))
     if hasattr(backend, "prefill"):
         backend.prefill([system], TOOLS)
-    warm = [backend.generate([system, Message("user", p)], tools=TOOLS, max_tokens=max_tokens) for p in PROMPTS]
+    warm = [backend.generate([system, Message("user", p)], tools=TOOLS, max_tokens=max_tokens, timeout_s=timeout_s)
+            for p in PROMPTS]
     return _summary(spec, backend, load_s, prefix_tokens, cold, warm, threads)
 
 
@@ -186,7 +188,8 @@ def format_table(rows: list[dict]) -> str:
 
 def _run_isolated(spec: str, args) -> dict:
     cmd = [sys.executable, __file__, "--single", spec, "--max-tokens", str(args.max_tokens),
-           "--cold", str(args.cold)] + (["--threads", str(args.threads)] if args.threads else [])
+           "--cold", str(args.cold), "--timeout", str(args.timeout)] + \
+        (["--threads", str(args.threads)] if args.threads else [])
     proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
     if proc.returncode != 0:
         return {"run": spec, "error": (proc.stderr.strip().splitlines() or ["failed"])[-1]}
@@ -199,6 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-tokens", type=int, default=64)
     p.add_argument("--cold", type=int, default=3, help="prompts measured with an empty cache")
     p.add_argument("--threads", type=int, default=None, help="llama.cpp threads (default $SHOPASSIST_THREADS or 2)")
+    p.add_argument("--timeout", type=float, default=900.0, help="seconds allowed per generation")
     p.add_argument("--json", type=Path, help="write the results here")
     p.add_argument("--single", help=argparse.SUPPRESS)
     return p
@@ -207,7 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.single:
-        print(json.dumps(bench_one(args.single, args.max_tokens, args.cold, args.threads)))
+        print(json.dumps(bench_one(args.single, args.max_tokens, args.cold, args.threads, args.timeout)))
         return 0
     rows = []
     for spec in args.run or DEFAULT_RUNS:

@@ -4,6 +4,11 @@ A case is one dialogue; the output is the list of TurnResults; scoring follows D
 (tools, args_contain, must_mention_any, must_not_claim with a judge, intent, expect_no_products,
 expect_refusal, forbidden_tools) and aggregates into rates. Also task success (every checked
 expectation of every turn passed) per dialogue.
+
+Beyond string checks: every reply sentence is re-checked by `assistant.grounding` against that turn's
+own tool results (plus the store policy and the cart the reply may describe), giving the share of
+grounded sentences; and with `--repeats k --temperature T` the suite runs k times with sampling on
+and pass^k (tau-bench) is the share of dialogues that pass in all k runs.
 """
 from __future__ import annotations
 
@@ -12,11 +17,12 @@ import json
 from pathlib import Path
 from typing import Any, Sequence
 
-from eval.harness import Case, percentile, print_table, run_meta, run_task, write_results
+from eval.harness import Case, backend_meta, percentile, print_table, run_meta, run_task, write_results
 
 KEYS = ["tool_accuracy", "arg_accuracy", "mention_hit_rate", "false_claim_rate", "refusal_accuracy",
         "out_of_catalog_accuracy", "intent_accuracy", "forbidden_tool_calls", "grounding_violations",
         "task_success", "turn_latency_ms_p50", "turn_latency_ms_p95", "n_turns"]
+EXTRA_KEYS = ["grounded_sentence_rate", "grounded_factual_rate"]
 
 
 def load_suite(path: str | Path) -> list[Case]:
@@ -57,6 +63,53 @@ def mentions(strings: list[str], result) -> bool:
     return any(s.lower() in h for s in strings for h in hay)
 
 
+class Groundedness:
+    """Re-checks a finished reply sentence by sentence against the facts of its own turn: the tool
+    results (their FACTS rendering and their raw values), the store policy and the cart.
+
+    A sentence is factual when it makes a checkable claim (a price, rating, number, product id, brand or
+    quote: what the checker flags against empty facts); grounded when the turn's facts support all of them.
+    """
+
+    def __init__(self, store):
+        from assistant.grounding import Grounding
+
+        self.store, self._grounding = store, Grounding
+        self.product_ids = set(store.products)
+        self.brands = {p.brand for p in store.products.values() if p.brand}
+        self._nothing = Grounding("", "", self.product_ids, self.brands)
+
+    def facts(self, result) -> str:
+        from assistant import render
+
+        cart = [f"{q} x [{pid}] {self.store.products[pid].title[:90]} at {render.money(self.store.products[pid].price)}"
+                for pid, q in (result.cart or {}).items() if pid in self.store.products]
+        total = sum((self.store.products[pid].price or 0) * q for pid, q in (result.cart or {}).items()
+                    if pid in self.store.products)
+        raw = [json.dumps(c.get("result"), ensure_ascii=False, default=str) for c in result.tool_calls if c.get("result")]
+        return "\n".join([render.facts(result.tool_calls, max_products=10), *raw, self.store.policy or "",
+                          "cart: " + "; ".join(cart) + f"; total {render.money(total)}" if cart else ""])
+
+    def score(self, result, user_text: str) -> dict[str, Any]:
+        from assistant.grounding import split_sentences
+
+        check = self._grounding(self.facts(result), user_text, self.product_ids, self.brands)
+        sentences = [s for s in split_sentences(result.text or "") if s.strip()]
+        factual = [s for s in sentences if self._nothing.check(s)]
+        bad = [s for s in sentences if check.check(s)]
+        return {"sentences": len(sentences), "grounded_sentences": len(sentences) - len(bad),
+                "factual_sentences": len(factual), "grounded_factual": len(factual) - len(bad),
+                "ungrounded": bad}
+
+
+def pass_hat_k(successes: list[list[bool]], k: int) -> float:
+    """tau-bench's pass^k: per dialogue C(c, k) / C(n, k) for c passes in n runs, averaged."""
+    from math import comb
+
+    vals = [comb(sum(runs), k) / comb(len(runs), k) for runs in successes if len(runs) >= k]
+    return sum(vals) / len(vals) if vals else float("nan")
+
+
 def score_turn(expect: dict[str, Any], result, judge=None) -> dict[str, Any]:
     calls = [c for c in result.tool_calls if not c.get("error")] + [c for c in result.tool_calls if c.get("error")]
     names = {c["name"] for c in result.tool_calls}
@@ -84,6 +137,7 @@ class DialogueTask:
     def __init__(self, assistant, cases: list[Case], judge=None):
         self.assistant, self._cases, self.judge = assistant, cases, judge
         self.name = "dialogues"
+        self.groundedness = Groundedness(assistant.index.store)
 
     def cases(self) -> list[Case]:
         return self._cases
@@ -97,19 +151,28 @@ class DialogueTask:
 
     def evaluate(self, case: Case, output: list[Any]) -> dict[str, Any]:
         rows = [score_turn(e, r, self.judge) for e, r in zip(case.expected, output)]
+        grounded = [self.groundedness.score(r, t["user"]) for t, r in zip(case.input["turns"], output)]
+        for row, g in zip(rows, grounded):
+            row.update({k: v for k, v in g.items() if k != "ungrounded"})
         checks = [v for r in rows for k, v in r.items() if k.endswith("_ok")]
         return {"turns": rows, "task_success": all(checks) and not any(r["forbidden"] for r in rows),
                 "transcript": [{"user": t["user"], "reply": r.text, "intent": r.intent, "refused": r.refused,
                                 "no_match": r.no_match, "products": [p["product_id"] for p in r.products],
                                 "tools": [{"name": c["name"], "arguments": c["arguments"], "error": c.get("error")}
                                           for c in r.tool_calls],
-                                "violations": r.grounding_violations}
-                               for t, r in zip(case.input["turns"], output)]}
+                                "violations": r.grounding_violations, "ungrounded_sentences": g["ungrounded"],
+                                "latency_ms": round(r.timings.get("total_ms", 0.0), 1)}
+                               for t, r, g in zip(case.input["turns"], output, grounded)]}
 
 
 def _rate(rows: list[dict], key: str) -> float | None:
     vals = [r[key] for r in rows if key in r]
     return sum(vals) / len(vals) if vals else None
+
+
+def _share(rows: list[dict], part: str, whole: str) -> float | None:
+    total = sum(r.get(whole, 0) for r in rows)
+    return sum(r.get(part, 0) for r in rows) / total if total else None
 
 
 def aggregate(per_case: list[dict], outputs: list[Any]) -> dict[str, Any]:
@@ -123,6 +186,8 @@ def aggregate(per_case: list[dict], outputs: list[Any]) -> dict[str, Any]:
             "forbidden_tool_calls": sum(r["forbidden"] for r in rows),
             "grounding_violations": sum(r["grounding_violations"] for r in rows),
             "task_success": sum(d["task_success"] for d in per_case) / max(len(per_case), 1),
+            "grounded_sentence_rate": _share(rows, "grounded_sentences", "sentences"),
+            "grounded_factual_rate": _share(rows, "grounded_factual", "factual_sentences"),
             "turn_latency_ms_p50": percentile(lat, 50), "turn_latency_ms_p95": percentile(lat, 95),
             "n_turns": len(rows), "n_dialogues": len(per_case)}
 
@@ -154,28 +219,56 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--judge", default=None, help="backend that scores must_not_claim (e.g. llamacpp)")
     p.add_argument("--judge-model", default=None)
     p.add_argument("--router", default="auto", choices=["auto", "llm", "plan"])
+    p.add_argument("--repeats", type=int, default=1, help="run the suite k times; reports pass^1..pass^k")
+    p.add_argument("--temperature", type=float, default=0.0, help="sampling temperature (0: greedy)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the first run; run r uses seed + r")
     p.add_argument("--out", required=True)
 
 
 def main(args: argparse.Namespace) -> int:
     from assistant.app import load_assistant, load_backend_or_none
-    from assistant.engine import AssistantConfig
 
     kw = {"base_url": args.base_url} if args.base_url else {}
     assistant = load_assistant(args.index, args.backend, args.model, **kw)
     assistant.config.router = args.router
+    assistant.config.temperature = args.temperature
     judge_backend = load_backend_or_none(args.judge, args.judge_model) if args.judge else None
     cases = load_suite(args.suite)
-    res = run_task(DialogueTask(assistant, cases, make_judge(judge_backend) if judge_backend else None),
-                   aggregate=aggregate, batch_size=1)
-    m = res.metrics
+    task = DialogueTask(assistant, cases, make_judge(judge_backend) if judge_backend else None)
+    runs = []
+    for r in range(max(args.repeats, 1)):
+        assistant.config.seed = args.seed + r
+        runs.append(run_task(task, aggregate=aggregate, batch_size=1))
+    per_case, m = runs[0].per_case, dict(runs[0].metrics)
+    if len(runs) > 1:
+        m.update(repeated_metrics([run.per_case for run in runs]))
+        passes = {d["id"]: [bool(x["task_success"]) for run in runs for x in run.per_case if x["id"] == d["id"]]
+                  for d in per_case}
+        for d in per_case:
+            d["passes"] = passes[d["id"]]
     print_table([{k: ("n/a" if m.get(k) is None else m[k]) for k in KEYS}], KEYS, title=f"dialogues: {args.suite}")
-    failures = [d for d in res.per_case if not d["task_success"]]
-    backend = assistant.backend
-    payload = {**{k: m.get(k) for k in KEYS}, "n_dialogues": m["n_dialogues"],
-               "per_case": res.per_case, "failures": [d["id"] for d in failures],
-               "meta": run_meta(index=str(args.index), suite=str(args.suite), backend=args.backend,
-                                model=getattr(backend, "model_id", None), model_sha256=getattr(backend, "sha256", None),
-                                router=args.router, judge=args.judge, temperature=0, seed=0)}
+    extra = EXTRA_KEYS + [k for k in m if k.startswith("pass^")]
+    print_table([{k: ("n/a" if m.get(k) is None else m[k]) for k in extra}], extra)
+    failures = [d for d in per_case if not d["task_success"]]
+    payload = {**{k: m.get(k) for k in KEYS + extra}, "n_dialogues": m["n_dialogues"], "n_runs": len(runs),
+               "task": "dialogues", "per_case": per_case, "failures": [d["id"] for d in failures],
+               "meta": run_meta(task="dialogues", index=str(args.index), suite=str(args.suite),
+                                **backend_meta(assistant.backend, args.backend), router=args.router,
+                                judge=args.judge, temperature=args.temperature, seed=args.seed,
+                                repeats=len(runs))}
     write_results(args.out, payload)
     return 0
+
+
+def repeated_metrics(runs: list[list[dict]]) -> dict[str, Any]:
+    """Rates over every turn of every run; pass^1..pass^k over the runs; counts of one run."""
+    m = aggregate([d for run in runs for d in run], [])
+    m["n_turns"] = sum(len(d["turns"]) for d in runs[0])
+    m["n_dialogues"] = len(runs[0])
+    by_id: dict[str, list[bool]] = {}
+    for run in runs:
+        for d in run:
+            by_id.setdefault(d["id"], []).append(bool(d["task_success"]))
+    for k in range(1, len(runs) + 1):
+        m[f"pass^{k}"] = pass_hat_k(list(by_id.values()), k)
+    return m

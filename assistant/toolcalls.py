@@ -5,7 +5,9 @@ block, a bare JSON object or list, `{"name", "arguments"}` or `{"function", "par
 `{"function": {"name", "arguments"}}` form, arguments as a JSON *string*, Python-style quotes and literals,
 trailing commas, or a reply cut off before its closing braces. `parse_tool_calls` accepts all of these and
 returns the remaining prose, the calls, and readable errors (for calls it saw but could not use) that the
-caller can send back to the model so it fixes them.
+caller can send back to the model so it fixes them. Also here: `validate_arguments` (jsonschema errors as
+lines), `tool_call_schema` (a JSON schema that forces a valid call from a grammar-capable backend),
+`find_json` (first JSON value in chatter) and `ProseFilter` (hides tool-call markup in a live stream).
 
 This module knows JSON and the shapes of tool calls. It does not know what a tool does or which tools a
 turn may call (the policy decides); given `tool_names` it only rejects names that do not exist.

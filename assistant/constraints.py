@@ -29,7 +29,9 @@ _MIN_ZH = re.compile(r"(?:(?:超过|高于|至少|不低于)\s*" + _NUM + r"\s*(
 _CURRENCY_ONLY = re.compile(r"(?:₹|rs\.?\s*)" + _NUM + r"|" + _NUM + r"\s*(?:rupees?|inr|元|块)", re.I)
 _RATING = re.compile(r"(?:(?:rated|rating|ratings|at least|above|over|minimum|min|>=?)\s*(?:of\s*)?(\d(?:\.\d)?)\s*"
                      r"(?:\+|stars?|★|/5|or (?:more|higher|above)|and (?:up|above))?)|(?:(\d(?:\.\d)?)\s*(?:\+\s*)?"
-                     r"(?:stars?|★)\s*(?:\+|or (?:more|higher|above)|and (?:up|above)|rating|rated)?)", re.I)
+                     r"(?:stars?|★)\s*(?:\+|or (?:more|higher|above)|and (?:up|above)|rating|rated))|"
+                     r"(?:(\d(?:\.\d)?)\s*\+\s*(?:stars?|★|rating|rated))|"
+                     r"(?:(\d(?:\.\d)?)\s*(?:stars?\s*)?(?:rating|rated)\s*(?:or (?:more|higher|above)|and (?:up|above)|\+))", re.I)
 _RATING_ZH = re.compile(r"(?:评分|评价|星级)\s*(?:在|要|至少|不低于)?\s*(\d(?:\.\d)?)\s*(?:分|星)?\s*(?:以上|及以上)?|"
                         r"(\d(?:\.\d)?)\s*(?:分|星)\s*(?:以上|及以上)")
 _ORDER_ID = re.compile(r"(?<![A-Za-z0-9])(O\d{4,})(?![0-9])", re.I)

@@ -91,14 +91,13 @@ class Planner:
         store = index.store
         counts: dict[str, int] = {}
         for p in store.products.values():
-            if p.brand and len(p.brand) >= 2:
+            if p.brand and sum(ch.isalpha() for ch in p.brand) >= 2:  # not "10k", "4K"
                 counts[p.brand] = counts.get(p.brand, 0) + 1
         self.brands = sorted(counts)
         lower_text = " ".join(f"{p.title} {p.description[:300]}" for p in store.products.values())
         # a brand that is also an ordinary word ("Room", "Newly") matches only as written
-        self.generic_brands = {b for b in self.brands
-                               if len(re.findall(rf"(?<![A-Za-z]){re.escape(b.lower())}(?![A-Za-z])", lower_text)) >= 3
-                               and b != b.lower()}
+        self.generic_brands = {b for b in self.brands if counts[b] < 3 and b != b.lower()
+                               and len(re.findall(rf"(?<![A-Za-z]){re.escape(b.lower())}(?![A-Za-z])", lower_text)) >= 3}
         self.categories = sorted({c for p in store.products.values() for c in p.category[1:] if len(c) >= 3})
 
     def plan(self, text: str, session: Session, lang: str) -> Plan:

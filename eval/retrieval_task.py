@@ -120,12 +120,18 @@ def main(args: argparse.Namespace) -> int:
     index = ProductIndex.load(args.index)
     cases = load_queries(args.queries)
     extractor = None
-    if args.no_filters:
-        try:
-            from assistant.constraints import extract_search_request
-            extractor = extract_search_request
-        except ImportError:
-            extractor = None
+    if args.no_filters:  # the assistant's own reading of the words: constraints out, need in
+        from assistant.planner import Planner
+
+        planner = Planner(index)
+
+        def extractor(text: str) -> tuple[str, dict]:
+            from assistant import constraints as cons
+
+            c = cons.extract(text, planner.brands, planner.categories)
+            c.brand = planner._brand(text, c.brand)
+            filters = {k: v for k, v in c.filters().items() if k != "category"}
+            return planner._query_text(text, c) or text, filters
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     results, rows = {}, []
     for mode in modes:

@@ -46,6 +46,8 @@ def _add(sub, name: str, module: str, help_text: str) -> None:
         if e.name and (e.name == module or module.startswith(e.name + ".")):
             return  # not built yet in this checkout
         raise
+    if not (hasattr(mod, "add_arguments") and hasattr(mod, "main")):
+        return  # a module that is not a subcommand (yet)
     p = sub.add_parser(name, help=help_text or (mod.__doc__ or "").strip().splitlines()[0])
     mod.add_arguments(p)
     p.set_defaults(_main=mod.main, _task=name)

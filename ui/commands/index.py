@@ -23,8 +23,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    import os
+
     from tqdm import tqdm
 
+    # a batch job: embed on every core (serving keeps the 1-thread default, see retrieval/embedders.py)
+    os.environ.setdefault("SHOPASSIST_EMBED_THREADS", str(os.cpu_count() or 1))
     try:
         store, report = load_catalog(args.catalog, args.format, parse_mapping(args.map), strict=args.strict)
     except CatalogError as e:

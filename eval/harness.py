@@ -216,6 +216,10 @@ def print_table(rows: list[dict[str, Any]], columns: Sequence[str] | None = None
 
 
 def write_results(path: str | Path, payload: dict[str, Any]) -> None:
+    """Write a results file; transcripts in it may quote shoppers, so personal data is redacted first."""
+    from assistant.pii import redact_obj
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(payload, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+    payload = redact_obj(json.loads(json.dumps(payload, ensure_ascii=False, default=str)))
+    path.write_text(json.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8")

@@ -19,9 +19,9 @@ from typing import Any, Iterator
 import prompts
 from assistant import guard, render
 from assistant.errors import BackendError, BackendTimeout
-from assistant.grounding import Grounding, split_sentences
+from assistant.grounding import Grounding, field_numbers, numbers_in, split_sentences
 from assistant.insights_registry import Insights
-from assistant.planner import Plan, PlannedCall, Planner
+from assistant.planner import Plan, PlannedCall, Planner, allowed_tools
 from assistant.session import Session, Turn
 from assistant.tooling import ToolError
 from assistant.tools import TOOLS, ToolContext
@@ -89,16 +89,22 @@ def detect_lang(text: str) -> str:
 
 class Assistant:
     def __init__(self, index: ProductIndex, backend=None, insights: Insights | None = None,
-                 config: AssistantConfig | None = None):
+                 config: AssistantConfig | None = None, sessions=None):
         self.index, self.backend = index, backend
+        self.sessions = sessions  # an assistant.persistence.SessionStore, or None: sessions live in memory only
         self.insights = insights or Insights()
         self.config = config or AssistantConfig()
         self.planner = Planner(index)
         store = index.store
         self._brands = {p.brand for p in store.products.values() if p.brand}
 
-    def new_session(self, user_id: str | None = None) -> Session:
-        return Session(user_id=user_id)
+    def new_session(self, user_id: str | None = None, session_id: str | None = None) -> Session:
+        """A fresh session, or with a SessionStore the saved one of this user by that id (cart, turns, last shown)."""
+        if session_id and self.sessions is not None:
+            restored = self.sessions.load(session_id, user_id)
+            if restored is not None:
+                return restored
+        return Session(user_id=user_id, session_id=session_id) if session_id else Session(user_id=user_id)
 
     def turn(self, session: Session, text: str) -> TurnResult:
         result = None
@@ -110,10 +116,12 @@ class Assistant:
     # ---- the turn ------------------------------------------------------------------------------
     def stream(self, session: Session, text: str) -> Iterator[ToolEvent | TextEvent | DoneEvent]:
         t0 = time.perf_counter()
-        text = (text or "").replace("\x00", "").strip()
+        # lone surrogates (undecodable bytes let through by a caller) would break encoders and storage
+        text = (text or "").encode("utf-8", "replace").decode("utf-8").replace("\x00", "").strip()
         lang = detect_lang(text) if text else session.lang
         session.lang = lang
         res = TurnResult(text="", intent="chitchat", lang=lang)
+        self._save(res, "begin_turn", session, text[:MAX_INPUT_CHARS])
         if not text or len(text) > MAX_INPUT_CHARS:
             res.text = self._bad_input(text, lang)
             res.errors.append("empty input" if not text else f"input of {len(text)} chars over {MAX_INPUT_CHARS}")
@@ -134,7 +142,8 @@ class Assistant:
             return
         res.intent = plan.intent
         calls = self._choose_calls(session, text, plan, res)
-        ctx = ToolContext(self.index, session, self.insights)
+        ctx = ToolContext(self.index, session, self.insights,
+                          persist_cart=self.sessions.cart_saver(session) if self.sessions is not None else None)
         t_tools = time.perf_counter()
         for call in calls:
             yield ToolEvent(call, done=False)
@@ -160,15 +169,17 @@ class Assistant:
         if not use_llm or plan.show_cart or plan.policy or plan.ask_order:
             return planned
         t = time.perf_counter()
-        chosen = self._llm_calls(session, text, res)
+        chosen = self._llm_calls(session, text, res, allowed_tools(plan))
         res.timings["router_ms"] = (time.perf_counter() - t) * 1e3
         if not chosen:
             return planned
         return [self._merge_constraints(c, plan) for c in chosen]
 
-    def _llm_calls(self, session: Session, text: str, res: TurnResult) -> list[dict[str, Any]]:
-        schemas = [TOOLS[n].schema() for n in ROUTER_TOOLS]
-        shown = ", ".join(f"{i}. {pid} {self.index.store.products[pid].title[:50]}"
+    def _llm_calls(self, session: Session, text: str, res: TurnResult, allowed: set[str]) -> list[dict[str, Any]]:
+        """The model's calls among the tools the plan allows this turn (never widened by any text)."""
+        schemas = [TOOLS[n].schema() for n in ROUTER_TOOLS if n in allowed]
+        owned = {o.order_id for o in self.index.store.orders_of(session.user_id)} if session.user_id else set()
+        shown = ", ".join(f"{i}. {pid} {guard.strip_instructions(self.index.store.products[pid].title)[:50]}"
                           for i, pid in enumerate(session.last_shown[:5], 1) if pid in self.index.store.products)
         messages = [{"role": "system", "content": prompts.render(f"system_{res.lang}.md", store_name=self.config.store_name)
                      + "\n\n" + prompts.render("router.md", shown=shown)}]
@@ -188,7 +199,7 @@ class Assistant:
             calls = []
             for tc in gen.tool_calls:
                 tool = TOOLS.get(tc.name)
-                if tool is None or tc.name not in ROUTER_TOOLS:
+                if tool is None or tc.name not in ROUTER_TOOLS or tc.name not in allowed:
                     problems.append(f"unknown or not allowed tool {tc.name!r}")
                     continue
                 from assistant.toolcalls import validate_arguments
@@ -196,6 +207,10 @@ class Assistant:
                 errs = validate_arguments(tool.parameters, tc.arguments)
                 if errs:
                     problems.append(f"{tc.name}: " + "; ".join(errs))
+                    continue
+                if tc.name == "order_status" and str(tc.arguments.get("order_id", "")).strip().upper() not in owned:
+                    # a model never picks whose order to read; the id is not echoed into the trace either
+                    problems.append("order_status: an order id that is not one of the shopper's own orders")
                     continue
                 calls.append({"name": tc.name, "arguments": dict(tc.arguments), "source": "llm"})
             if not problems:
@@ -223,7 +238,8 @@ class Assistant:
     def _run_tool(self, ctx: ToolContext, call: dict[str, Any]) -> None:
         t = time.perf_counter()
         try:
-            call["result"] = TOOLS[call["name"]](ctx, call["arguments"])
+            # retrieved text is data: instruction-like clauses never reach a prompt or a reply
+            call["result"] = guard.neutralise(TOOLS[call["name"]](ctx, call["arguments"]))
         except ToolError as e:
             call["error"] = str(e)
         except Exception as e:  # a bug in a tool: the shopper gets an apology, the trace the detail
@@ -274,7 +290,13 @@ class Assistant:
             res.timings["ttft_ms"] = (time.perf_counter() - t0) * 1e3
             yield TextEvent(templated)
             return
-        grounding = Grounding(facts + "\n" + policy, text, set(self.index.store.products), self._brands)
+        trusted = field_numbers([c.get("result") for c in calls]) | numbers_in(policy)
+        if plan.show_cart:
+            trusted |= numbers_in(facts)
+        discounted = any(p.get("discount_pct") for p in res.products)
+        grounding = Grounding(facts + "\n" + policy, text, set(self.index.store.products), self._brands,
+                              trusted_numbers=trusted, trusted_text=policy + (" % off, discount" if discounted else ""),
+                              private=self._private_text(res.lang))
         instruction = ("请直接对顾客说话（用“您”），用中文一到两句话回答，只使用上面的事实。" if res.lang == "zh"
                        else "Reply to the shopper directly (say \"you\"), in one or two sentences, using only the facts above.")
         messages = [{"role": "system", "content": prompts.render(f"system_{res.lang}.md", store_name=self.config.store_name)},
@@ -375,4 +397,21 @@ class Assistant:
                                   focus=list(focus or []),
                                   tool_calls=[{k: v for k, v in c.items() if k != "result"} for c in calls],
                                   refused=res.refused, no_match=res.no_match))
+        self._save(res, "finish_turn", session)
         yield DoneEvent(res)
+
+    def _save(self, res: TurnResult, step: str, *args) -> None:
+        """A SessionStore write; a failing store costs durability (reported), never the shopper's answer."""
+        if self.sessions is None:
+            return
+        try:
+            getattr(self.sessions, step)(*args)
+        except Exception as e:
+            log.exception("session store: %s failed", step)
+            res.errors.append(f"session not saved ({step}: {type(e).__name__}: {e})")
+
+    def _private_text(self, lang: str) -> str:
+        """The instructions a reply must never repeat."""
+        return (prompts.render(f"system_{lang}.md", store_name=self.config.store_name) + "\n"
+                + prompts.render("router.md", shown="") + "\n" + prompts.render("answer.md", question="", facts="",
+                                                                                  policy="", instruction=""))

@@ -354,3 +354,18 @@ def session_focus(session: Session) -> list[str]:
         if turn.focus or turn.products:
             return list(turn.focus or turn.products)
     return list(session.last_shown)
+
+
+READ_ONLY_TOOLS = ("search_products", "get_product", "compare_products", "review_sentiment_summary", "recommend")
+
+
+def allowed_tools(plan: Plan) -> set[str]:
+    """The tools a model may choose this turn. Reading the catalog is always allowed; changing the cart only
+    when the shopper's own words ask to buy, reading an order only when they are about orders. Nothing a
+    product description, a review or the model says can widen this set."""
+    allowed = set(READ_ONLY_TOOLS)
+    if plan.intent == "purchase":
+        allowed.add("add_to_cart")
+    if plan.intent == "support":
+        allowed.add("order_status")
+    return allowed

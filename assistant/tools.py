@@ -8,9 +8,10 @@ Knows nothing about prompts or which tools a turn may call (the policy decides t
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable
 
+from assistant.guard import strip_instructions
 from assistant.insights_registry import Insights
 from assistant.session import Session
 from assistant.tooling import Tool, ToolError, tool
@@ -26,6 +27,8 @@ class ToolContext:
     index: ProductIndex
     session: Session
     insights: Insights = field(default_factory=Insights)
+    # commits a cart line (product id, new quantity) durably; called before the cart tool returns
+    persist_cart: Callable[[str, int], None] | None = None
 
     @property
     def store(self):
@@ -138,7 +141,9 @@ def review_sentiment_summary(ctx: ToolContext, product_id: str, aspect: str | No
         aspect: one aspect to focus on, e.g. battery, sound, size, quality, delivery, value, 电池, 物流
     """
     p = _product(ctx, product_id)
-    reviews = ctx.store.reviews_of(p.product_id)
+    # reviews are data: instruction-like clauses go before any fragment of them can become evidence
+    reviews = [replace(r, title=strip_instructions(r.title), text=strip_instructions(r.text))
+               for r in ctx.store.reviews_of(p.product_id)]
     summary = ctx.insights.summarize(reviews, aspect=aspect, lang=ctx.session.lang, product_id=p.product_id)
     # with only a few reviews, the reviews themselves are the best evidence
     few = [{"review_id": r.review_id, "quote": (r.title + ": " if r.title else "") + r.text[:240]}
@@ -182,7 +187,10 @@ def add_to_cart(ctx: ToolContext, product_id: str, quantity: int = 1) -> dict:
         raise ToolError(f"quantity must be between 1 and {MAX_QUANTITY}, got {quantity}")
     if ctx.session.cart.get(p.product_id, 0) + quantity > MAX_QUANTITY:
         raise ToolError(f"at most {MAX_QUANTITY} of one product per order")
-    ctx.session.cart[p.product_id] = ctx.session.cart.get(p.product_id, 0) + quantity
+    new_quantity = ctx.session.cart.get(p.product_id, 0) + quantity
+    if ctx.persist_cart is not None:  # on disk first: a failure leaves the cart as it was
+        ctx.persist_cart(p.product_id, new_quantity)
+    ctx.session.cart[p.product_id] = new_quantity
     total = sum((ctx.store.products[i].price or 0) * q for i, q in ctx.session.cart.items() if i in ctx.store.products)
     return {"added": product_card(p), "quantity": quantity,
             "cart": [{"product_id": i, "title": ctx.store.products[i].title, "quantity": q,

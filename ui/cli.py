@@ -24,6 +24,7 @@ EVAL_TASKS = {
     "sentiment": "eval.sentiment_task",
     "recommend": "eval.recommend_task",
     "intent": "eval.intent_task",
+    "attacks": "eval.attacks_task",
 }
 TRAIN_TASKS = {
     "sentiment": "ui.commands.train",

@@ -23,6 +23,7 @@ from assistant.grounding import Grounding, field_numbers, numbers_in, split_sent
 from assistant.insights_registry import Insights
 from assistant.planner import Plan, PlannedCall, Planner, allowed_tools
 from assistant.session import Session, Turn
+from assistant.toolcalls import ProseFilter
 from assistant.tooling import ToolError
 from assistant.tools import TOOLS, ToolContext
 from retrieval.search import ProductIndex
@@ -304,6 +305,7 @@ class Assistant:
                                                                policy=policy, instruction=instruction)}]
         emitted: list[str] = []
         buffer = ""
+        prose = ProseFilter()  # tool-call markup in an answer is never shown (no tool runs from here)
         try:
             for item in self.backend.stream(messages, max_tokens=self.config.max_answer_tokens,
                                             temperature=self.config.temperature, seed=self.config.seed,
@@ -311,12 +313,13 @@ class Assistant:
                 if not isinstance(item, str):
                     res.prompt_tokens += item.prompt_tokens
                     continue
-                buffer += item
+                buffer += prose.feed(item)
                 sentences = split_sentences(buffer)
                 if len(sentences) > 1:
                     for s in sentences[:-1]:
                         yield from self._gate(s, grounding, res, emitted, t0)
                     buffer = sentences[-1]
+            buffer += prose.flush()
             if buffer.strip():
                 yield from self._gate(buffer, grounding, res, emitted, t0)
         except (BackendError, BackendTimeout) as e:

@@ -263,6 +263,9 @@ def _sse(assistant: Assistant, session: Session, lock: threading.Lock, req: Chat
                 text += event.delta
                 yield _chunk(cid, created, model, {"content": event.delta})
             elif isinstance(event, DoneEvent):
+                if not text and event.result.text:  # some replies (bad input) arrive only with the result
+                    text = event.result.text
+                    yield _chunk(cid, created, model, {"content": text})
                 usage = {"usage": _usage(event.result, text)} if req.include_usage else {}
                 yield _chunk(cid, created, model, {}, "stop", shopassist=extras(event.result, session), **usage)
     yield "data: [DONE]\n\n"

@@ -39,6 +39,8 @@ def run_turn(assistant, session, text: str, out=sys.stdout) -> None:
             out.write(event.delta)
             out.flush()
         elif isinstance(event, DoneEvent):
+            if not started:  # some replies (bad input) arrive only with the result
+                out.write("assistant> " + event.result.text)
             out.write("\n")
             for p in event.result.products:
                 rating = f" {p['rating']:g}★ ({p.get('rating_count') or 0})" if p.get("rating") is not None else ""

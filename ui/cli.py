@@ -25,6 +25,10 @@ EVAL_TASKS = {
     "recommend": "eval.recommend_task",
     "intent": "eval.intent_task",
     "attacks": "eval.attacks_task",
+    "simulate": "eval.simulate",
+    "shopbench": "eval.shopbench_task",
+    "report": "eval.report",
+    "compare": "eval.compare",
 }
 TRAIN_TASKS = {
     "sentiment": "ui.commands.train",

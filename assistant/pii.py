@@ -45,10 +45,10 @@ _STREET = (r"(?i:street|st|road|rd|avenue|ave|lane|ln|drive|boulevard|blvd|nagar
 _ADDRESSES = [
     # "221B Baker Street", "12 MG Road", "Flat 4B, 12 Park Lane", "#45 Indira Nagar"
     re.compile(rf"(?:(?i:flat|apt|apartment|house|unit|suite|door)\s*(?:(?i:no)\.?\s*)?[#A-Za-z0-9/-]+,?\s*)?"
-               rf"(?<![{_A}])#?\s*\d{{1,5}}[A-Za-z]?(?:/\d{{1,4}})?,?\s+[A-Z][A-Za-z.'-]*\s+(?:[A-Za-z][A-Za-z.'-]*\s+){{0,2}}{_STREET}\b\.?"),
+               rf"(?<![{_A}])#?\s*\d{{1,5}}[A-Za-z]?(?:/\d{{1,4}})?,?\s+[A-Z][A-Za-z.'-]*\s+(?:[A-Za-z][A-Za-z.'-]*\s+){{0,2}}{_STREET}(?![{_A}])\.?"),
     # a city then an Indian PIN or a US ZIP after a separator: "Bengaluru - 560001", "Mumbai, 400 001",
     # "Springfield, IL 62704", "pincode 560001"
-    re.compile(rf"\b[A-Z][a-z]+(?:\s[A-Z][a-z]+)?(?:\s*,\s*|\s+-\s*)(?:\d{{3}}\s?\d{{3}}|[A-Z]{{2}}\s\d{{5}}(?:-\d{{4}})?){_END}"),
+    re.compile(rf"(?<![A-Za-z])[A-Z][a-z]+(?:\s[A-Z][a-z]+)?(?:\s*,\s*|\s+-\s*)(?:\d{{3}}\s?\d{{3}}|[A-Z]{{2}}\s\d{{5}}(?:-\d{{4}})?){_END}"),
     re.compile(rf"(?i:pin\s*code|pin|zip(?:\s*code)?|postal code|邮编)\s*[:：]?\s*\d{{5,6}}{_END}"),
     # Chinese: province/city/district ... road/street ... number
     re.compile(r"[\u4e00-\u9fff]{2,12}(?:省|市|区|县|镇)[\u4e00-\u9fff\d]{0,20}?(?:路|街|道|巷|弄|胡同)"
@@ -68,8 +68,19 @@ def luhn_ok(digits: str) -> bool:
 
 
 def _card(m: re.Match) -> str:
-    digits = re.sub(r"\D", "", m.group(0))
-    return CARD if 13 <= len(digits) <= 19 and luhn_ok(digits) else m.group(0)
+    """The run as [CARD] when it, or a run of its space/dash groups, is a Luhn-valid 13-19 digit number."""
+    run = m.group(0)
+    digits = re.sub(r"\D", "", run)
+    if 13 <= len(digits) <= 19 and luhn_ok(digits):
+        return CARD
+    groups = re.split(r"([ -])", run)  # digits, separator, digits, ...
+    words = groups[::2]
+    spans = sorted(((i, j) for i in range(len(words)) for j in range(i + 1, len(words) + 1)
+                    if 13 <= sum(map(len, words[i:j])) <= 19), key=lambda ij: ij[0] - ij[1])
+    for i, j in spans:
+        if luhn_ok("".join(words[i:j])):
+            return "".join(groups[:2 * i]) + CARD + "".join(groups[2 * j - 1:])
+    return run
 
 
 def redact(text: str) -> str:

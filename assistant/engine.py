@@ -40,6 +40,9 @@ class AssistantConfig:
     phrase_with_llm: bool = True  # False: templated replies only
     llm_timeout_s: float = 60.0
     max_answer_tokens: int = 90
+    # "lead": the templated facts stream at once and the model adds one sentence (small CPU models);
+    # "full": the model phrases the whole answer (stronger backends), the template is the fallback
+    answer_style: str = "lead"
     max_repairs: int = 1
     store_name: str = "our store"
     temperature: float = 0.0      # 0: greedy, repeatable; > 0 samples (eval: pass^k over repeated runs)
@@ -298,12 +301,22 @@ class Assistant:
         grounding = Grounding(facts + "\n" + policy, text, set(self.index.store.products), self._brands,
                               trusted_numbers=trusted, trusted_text=policy + (" % off, discount" if discounted else ""),
                               private=self._private_text(res.lang))
-        instruction = ("请直接对顾客说话（用“您”），用中文一到两句话回答，只使用上面的事实。" if res.lang == "zh"
-                       else "Reply to the shopper directly (say \"you\"), in one or two sentences, using only the facts above.")
+        lead = self.config.answer_style == "lead"
+        emitted: list[str] = []
+        if lead:  # the facts first, at once; the model adds one helpful sentence after them
+            res.timings["ttft_ms"] = (time.perf_counter() - t0) * 1e3
+            emitted.append(templated)
+            yield TextEvent(templated)
+            instruction = (f"顾客已经看到：“{templated}”。请再补充一句简短、有帮助的话（例如指出评分最高或最便宜的选择，或建议下一步），"
+                           "不要重复上面的内容，只使用上面的事实。" if res.lang == "zh" else
+                           f"The shopper already sees: \"{templated}\" Add ONE short helpful sentence (for example point out "
+                           "the best-rated or cheapest option, or suggest a next step). Do not repeat it; use only the facts above.")
+        else:
+            instruction = ("请直接对顾客说话（用“您”），用中文一到两句话回答，只使用上面的事实。" if res.lang == "zh"
+                           else "Reply to the shopper directly (say \"you\"), in one or two sentences, using only the facts above.")
         messages = [{"role": "system", "content": prompts.render(f"system_{res.lang}.md", store_name=self.config.store_name)},
                     {"role": "user", "content": prompts.render("answer.md", question=text, facts=facts,
                                                                policy=policy, instruction=instruction)}]
-        emitted: list[str] = []
         buffer = ""
         prose = ProseFilter()  # tool-call markup in an answer is never shown (no tool runs from here)
         try:

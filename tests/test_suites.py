@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, shared_data
+from tests.conftest import ROOT, shared_data
 
 _spec = importlib.util.spec_from_file_location("validate_suites", ROOT / "eval" / "suites" / "validate_suites.py")
 vs = importlib.util.module_from_spec(_spec)

@@ -99,6 +99,7 @@ class Planner:
         self.generic_brands = {b for b in self.brands if counts[b] < 3 and b != b.lower()
                                and len(re.findall(rf"(?<![A-Za-z]){re.escape(b.lower())}(?![A-Za-z])", lower_text)) >= 3}
         self.categories = sorted({c for p in store.products.values() for c in p.category[1:] if len(c) >= 3})
+        self.id_shapes = {_shape(pid) for pid in store.products}
 
     def plan(self, text: str, session: Session, lang: str) -> Plan:
         c = cons.extract(text, self.brands, self.categories)
@@ -130,6 +131,9 @@ class Planner:
             target = self._refer(text, session, c, explicit_ids)
             if target:
                 return Plan("browse", [PlannedCall("get_product", {"product_id": target[0]})], constraints=c, focus=target)
+            unknown = self._unknown_ids(text)
+            if unknown:  # "tell me about P9999": the tool says clearly that there is no such product
+                return Plan("browse", [PlannedCall("get_product", {"product_id": unknown[0]})], constraints=c)
             query = self._query_text(_DETAILS.sub(" ", text), c)
             if self._lookup(query):  # a product not yet shown: search for it, the card answers
                 return Plan("browse", [PlannedCall("search_products", {"query": query, **c.filters(), "k": 3})],
@@ -207,6 +211,11 @@ class Planner:
         return not (query and self._lookup(query))
 
     def _cart(self, text: str, session: Session, c: cons.Constraints, explicit: list[str]) -> Plan:
+        quantity = stated_quantity(text) or c.quantity or 1  # a huge count is passed on: the tool refuses it clearly
+        unknown = [] if explicit else self._unknown_ids(text)
+        if unknown:
+            return Plan("purchase", [PlannedCall("add_to_cart", {"product_id": unknown[0], "quantity": quantity})],
+                        constraints=c)
         target = self._refer(text, session, c, explicit)
         if not target:
             target = self._lookup(self._query_text(_CART_WORDS.sub(" ", text), c))
@@ -214,7 +223,7 @@ class Planner:
             target = session_focus(session)[:1]
         if not target:
             return Plan("purchase", confident=False, constraints=c)
-        return Plan("purchase", [PlannedCall("add_to_cart", {"product_id": target[0], "quantity": c.quantity or 1})],
+        return Plan("purchase", [PlannedCall("add_to_cart", {"product_id": target[0], "quantity": quantity})],
                     constraints=c, focus=target[:1])
 
     def _compare(self, text: str, session: Session, c: cons.Constraints, explicit: list[str]) -> Plan:
@@ -280,6 +289,11 @@ class Planner:
             return session_focus(session)[:1]
         return []
 
+    def _unknown_ids(self, text: str) -> list[str]:
+        """Tokens shaped like this store's product ids that name no product."""
+        return [t for t in re.findall(r"\b[A-Z][A-Z0-9]{3,}\b", text)
+                if any(ch.isdigit() for ch in t) and _shape(t) in self.id_shapes and t not in self.index.store.products]
+
     def _extreme(self, ids: list[str], key) -> str:
         products = [self.index.store.products[i] for i in ids if i in self.index.store.products]
         return max(products, key=key).product_id
@@ -319,6 +333,25 @@ class Planner:
         q = _FILLER.sub(" ", q)
         q = re.sub(r"[?？!！,，。.]+", " ", q)
         return " ".join(q.split())
+
+
+def _shape(token: str) -> str:
+    """'P0190' -> 'A9999': the letter/digit pattern of an id."""
+    return re.sub(r"[A-Z]", "A", re.sub(r"\d", "9", token))
+
+
+_COUNT = re.compile(r"(?<![\w.,])(\d[\d,]*)\s*(?:x\b|pcs\b|pieces\b|units?\b|items?\b|of (?:them|those|it|these|the)\b|个|件|台|只|双|份)|"
+                    r"\b(?:add|buy|order)\s+(\d[\d,]*)\s+(?=[A-Za-z])(?!(?:%|rs|rupees|inr|stars?|mah|w|gb|tb|l|ml|mm|cm|inch|"
+                    r"hours?|months?|years?|percent)\b)", re.I)
+
+
+def stated_quantity(text: str) -> int | None:
+    """The count the shopper asked for, however large ("add 25 PK001", "1000000 units", "3个"); None if unstated."""
+    m = _COUNT.search(text)
+    if not m:
+        return None
+    value = int((m.group(1) or m.group(2)).replace(",", ""))
+    return value if value > 0 else None
 
 
 def _short(text: str) -> bool:

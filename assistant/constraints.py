@@ -22,9 +22,9 @@ _MIN_EN = re.compile(r"(?:over|above|more than|at least|min(?:imum)?|>=?|startin
 _BETWEEN = re.compile(r"(?:between|from)\s*" + _CUR_BEFORE + _NUM + _CUR_AFTER + r"\s*(?:and|to|-|–)\s*"
                       + _CUR_BEFORE + _NUM + _CUR_AFTER, re.I)
 _RANGE_ZH = re.compile(_NUM + r"\s*(?:元|块)?\s*(?:到|至|-|~)\s*" + _NUM + r"\s*(?:元|块)")
-_MAX_ZH = re.compile(r"(?:(?:不超过|不到|低于|少于|小于|预算|以内|最多)\s*" + _NUM + r"\s*(?:元|块|块钱|rmb|卢比)?)|"
+_MAX_ZH = re.compile(r"(?:(?:不超过|不高于|不到|低于|少于|小于|预算|以内|最多)\s*" + _NUM + r"\s*(?:元|块|块钱|rmb|卢比)?)|"
                      r"(?:" + _NUM + r"\s*(?:元|块|块钱|卢比)?\s*(?:以下|以内|之内|内|左右))")
-_MIN_ZH = re.compile(r"(?:(?:超过|高于|至少|不低于)\s*" + _NUM + r"\s*(?:元|块|卢比))|(?:" + _NUM
+_MIN_ZH = re.compile(r"(?:(?:(?<!不)超过|(?<!不)高于|至少|不低于)\s*" + _NUM + r"\s*(?:元|块|卢比))|(?:" + _NUM
                      + r"\s*(?:元|块|卢比)\s*以上)")
 _CURRENCY_ONLY = re.compile(r"(?:₹|rs\.?\s*)" + _NUM + r"|" + _NUM + r"\s*(?:rupees?|inr|元|块)", re.I)
 _RATING = re.compile(r"(?:(?:rated|rating|ratings|at least|above|over|minimum|min|>=?)\s*(?:of\s*)?(\d(?:\.\d)?)\s*"

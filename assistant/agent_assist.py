@@ -133,9 +133,12 @@ class AgentModels:
 
             path = self.artefacts.get(CSIntentClassifier.NAME)
             if path is not None:
-                self._cs = CSIntentClassifier.load(path)
-            else:
-                log.info("no trained customer-service intent model: training one on the built-in seeds")
+                try:
+                    self._cs = CSIntentClassifier.load(path)
+                except Exception as e:  # stale or broken artefact: say so, then train as if absent
+                    log.warning("could not load the customer-service intent model from %s: %s", path, e)
+            if self._cs is None:
+                log.info("training a customer-service intent model on the built-in seeds")
                 self._cs = CSIntentClassifier.train()
         return self._cs
 
@@ -177,7 +180,12 @@ class AgentModels:
             else:
                 from assistant.insights.intent import DialogueIntentClassifier
 
-                self._dialogue = DialogueIntentClassifier()
+                path = self.artefacts.get(DialogueIntentClassifier.NAME)
+                try:
+                    self._dialogue = DialogueIntentClassifier.load(path) if path else None
+                except Exception as e:
+                    log.warning("could not load the dialogue intent model from %s: %s", path, e)
+                self._dialogue = self._dialogue or DialogueIntentClassifier()
         return self._dialogue
 
 
@@ -369,7 +377,10 @@ class _Facts:
         return f"Hi {self.name.split()[0]}, " if self.name else "Hello, "
 
     def today(self) -> str:
-        return (self.conversation.get("created_at") or datetime.now().isoformat())[:10]
+        """The store's clock: the later of the conversation's start and the store's last order update
+        (a demo store lives at its own date, so the machine's clock would make every order look late)."""
+        latest = max((o.updated_at for o in self.store.orders.values() if o.updated_at), default="")
+        return max(self.conversation.get("created_at") or "", latest)[:10] or datetime.now().date().isoformat()
 
 
 def _cite_policy(rule: PolicyLine | None) -> list[str]:
@@ -443,10 +454,21 @@ def _refund(f: _Facts) -> list[Suggestion]:
                 f"{o.updated_at[:10]}). {_quote(start, zh)}")
         first = _s(text, _order_cites(o, "status", "updated_at") + _cite_policy(start), "answer")
         days = (datetime.fromisoformat(f.today()) - datetime.fromisoformat(o.updated_at[:10])).days
-        text = (f"退款时间：{_quote(timeline, zh)} 距离取件已经{days}天，我会帮您加急核查这笔退款。" if zh else
-                f"On timing: {_quote(timeline, zh)} It has been {days} day{'s' if days != 1 else ''} since the pickup, so I'm escalating "
-                f"this refund to our payments team now.")
-        second = _s(text, _order_cites(o, "updated_at") + _cite_policy(timeline), "follow_up")
+        # the longest timeline the policy states (+2 days of inspection); past it the refund is overdue
+        longest = max((int(n) for n in re.findall(r"\d+", timeline.text)), default=0) + 2 if timeline else 0
+        overdue = bool(longest) and days > longest
+        if zh:
+            text = f"退款时间：{_quote(timeline, zh)} 距离取件已经{days}天，" + (
+                "已超出时限，我会帮您加急核查这笔退款。" if overdue else "仍在正常处理时间内。")
+        else:
+            text = (f"On timing: {_quote(timeline, zh)} It has been {days} day{'s' if days != 1 else ''} since the "
+                    "pickup, " + ("which is longer than it should take, so I'm escalating this refund to our "
+                                  "payments team now." if overdue else "so it is still within that time."))
+        second = _s(text, _order_cites(o, "updated_at") + _cite_policy(timeline), "follow_up" if overdue else "policy")
+    elif o.status != "delivered":  # not delivered yet: cancel while it can be, refuse or return after
+        first = _cancel(f)[0]
+        second = _s(_quote(timeline, zh) + (" " + _quote(start, zh) if start else ""),
+                    _cite_policy(timeline) + _cite_policy(start), "policy")
     else:
         window = f.rule("Returns", "within", zh_words=("天内可退货",))
         text = (f"{f.greet()}订单{o.order_id}（状态：{o.status}，{o.updated_at[:10]}）可以申请退货。{_quote(window, zh)}"

@@ -201,3 +201,30 @@ def test_llm_phrasing_is_kept_only_when_it_keeps_every_fact():
     assert not dropped.phrased and dropped.text == draft.text
     invented = phrase(draft, ScriptedBackend([good + " You'll also get ₹200 off."]), "en")
     assert not invented.phrased
+
+
+def test_late_order_gets_an_apology_measured_on_the_stores_clock(store):
+    """The demo store lives at its own date: 'late' compares the ETA with the store's last recorded update."""
+    today = max(o.updated_at for o in store.orders.values())[:10]
+    conv = next(c for c in store.conversations if c["topic"] == "order_tracking"
+                and store.orders[c["order_id"]].status == "shipped"
+                and store.orders[c["order_id"]].estimated_delivery < today)
+    order = store.orders[conv["order_id"]]
+    texts = [s.text for s in suggest_replies(store, conv, analyse_conversation(
+        store, conv, models(store, {"track_order": 0.9})))]
+    assert any(("is late" in t or "晚了" in t) and order.estimated_delivery in t for t in texts), texts
+    on_time = next(c for c in store.conversations if c["topic"] == "order_tracking" and c["lang"] == "en"
+                   and store.orders[c["order_id"]].estimated_delivery >= today)
+    texts = [s.text for s in suggest_replies(store, on_time, analyse_conversation(
+        store, on_time, models(store, {"track_order": 0.9})))]
+    assert not any("is late" in t or "晚了" in t for t in texts), texts
+
+
+def test_refund_is_escalated_only_past_the_policy_timeline(store):
+    returned = [c for c in store.conversations if c["topic"] == "refund"
+                and store.orders[c["order_id"]].status == "returned"]
+    m = models(store, {"track_refund": 0.9})
+    kinds = {c["conversation_id"]: [s.kind for s in suggest_replies(store, c, analyse_conversation(store, c, m))]
+             for c in returned}
+    angry = [c["conversation_id"] for c in returned if c["mood"] == "angry"]  # the demo writes them past a week
+    assert angry and all("follow_up" in kinds[cid][:2] for cid in angry)

@@ -21,7 +21,8 @@ def demo_index_dir() -> Path:
     built once per machine under the temp folder and rebuilt when the code that makes it changes."""
     from ui.commands.demo import ensure_demo_index
 
-    sources = sorted([*ROOT.glob("retrieval/*.py"), *ROOT.glob("assistant/insights/*.py"), ROOT / "ui/commands/demo.py"])
+    sources = sorted([*ROOT.glob("retrieval/*.py"), *ROOT.glob("assistant/insights/*.py"), ROOT / "ui/commands/demo.py",
+                      *ROOT.glob("ui/commands/train.py")])
     key = hashlib.sha1(b"".join(p.read_bytes() for p in sources)).hexdigest()[:12]
     directory = Path(tempfile.gettempdir()) / f"shopassist-test-demo-{key}"
     with open(str(directory) + ".lock", "w") as lock:

@@ -26,7 +26,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def ensure_demo_index(directory: str | Path | None = None, rebuild: bool = False, seed: int = 0, **store_kw) -> Path:
-    """The demo index folder (store + vectors + models), built on first use (~1-2 min on 2 cores).
+    """The demo index folder (store + vectors + models), built on first use (a few minutes on 2 cores).
     store_kw (n_products, n_users) make a smaller store, for tests."""
     from retrieval.demo_store import build_demo_store
     from retrieval.search import ProductIndex
@@ -36,7 +36,7 @@ def ensure_demo_index(directory: str | Path | None = None, rebuild: bool = False
         shutil.rmtree(directory)
     if not (directory / "index" / "index.json").exists():
         t0 = time.perf_counter()
-        print(f"building the demo store and index in {directory} (first run only, 1-2 minutes)...", flush=True)
+        print(f"building the demo store and index in {directory} (first run only: a few minutes)...", flush=True)
         tmp = directory.with_name(directory.name + ".partial")
         shutil.rmtree(tmp, ignore_errors=True)
         store = build_demo_store(seed, **store_kw)

@@ -71,13 +71,22 @@ class SessionStore:
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         db = self._db()
-        db.execute("BEGIN IMMEDIATE")
+        # threads of one process queue on a lock (in order) rather than on SQLite's polling busy handler,
+        # which starves some writers under many threads; other processes still wait up to timeout_s
+        lock = _writer_lock(self.path)
+        if not lock.acquire(timeout=self.timeout_s):
+            raise sqlite3.OperationalError(f"session store busy: no write slot within {self.timeout_s:g}s")
         try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+        finally:
+            lock.release()
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
@@ -221,3 +230,13 @@ class SessionStore:
 
 def _owner(user_id: str | None) -> str:
     return user_id or ""
+
+
+_LOCKS: dict[str, threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+def _writer_lock(path: Path) -> threading.Lock:
+    key = str(path.resolve())
+    with _LOCKS_GUARD:
+        return _LOCKS.setdefault(key, threading.Lock())

@@ -160,14 +160,17 @@ def check_carts(sessions: list[Session], db: Path) -> dict:
     from assistant.session import Session as ChatSession
 
     store = SessionStore(db)
-    bad = []
+    bad, lost_messages = [], 0
     for s in sessions:
         stored = store.cart(ChatSession(user_id=s.user, session_id=s.sid))
         if stored != dict(s.expected) or (s.last_cart is not None and s.last_cart != stored):
             bad.append({"session": s.sid, "expected": dict(s.expected), "stored": stored, "last_response": s.last_cart})
+        saved = store.load(s.sid, s.user)
+        answered = len(s.latencies) - sum(1 for e in s.errors if not e.startswith("degraded"))
+        lost_messages += max(0, answered - sum(1 for t in (saved.turns if saved else []) if t.reply))
     changes = sum(sum(s.expected.values()) for s in sessions)
     return {"sessions_consistent": len(sessions) - len(bad), "sessions": len(sessions),
-            "acknowledged_items": changes, "inconsistent": bad[:10]}
+            "acknowledged_items": changes, "inconsistent": bad[:10], "answered_turns_not_stored": lost_messages}
 
 
 def drive(args: argparse.Namespace) -> dict:
@@ -223,7 +226,8 @@ def print_report(r: dict) -> None:
                   "wall_s": r["wall_s"], "turns/s": r["throughput_turns_per_s"], "p50_ms": r["latency_ms_p50"],
                   "p95_ms": r["latency_ms_p95"], "p99_ms": r["latency_ms_p99"], "errors": r["errors"],
                   "carts_consistent": f"{c['sessions_consistent']}/{c['sessions']}",
-                  "acked_items": c["acknowledged_items"]}], title="load test (HTTP API on 127.0.0.1)")
+                  "acked_items": c["acknowledged_items"], "turns_not_stored": c["answered_turns_not_stored"]}],
+                title="load test (HTTP API on 127.0.0.1)")
 
 
 def default_index() -> str:
@@ -258,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.out:
         Path(args.out).write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
         print(f"wrote {args.out}")
-    ok = report["errors"] == 0 and not report["carts"]["inconsistent"]
+    ok = report["errors"] == 0 and not report["carts"]["inconsistent"] and not report["carts"]["answered_turns_not_stored"]
     return 0 if ok else 1
 
 

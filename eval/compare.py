@@ -50,10 +50,15 @@ class Delta:
 
 
 def load_results(path: str | Path) -> dict[str, Any]:
+    """A results file; a reference file (eval/reference/*.json) reads as its metrics."""
     try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
+        r = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as e:
         raise SystemExit(f"error: cannot read results file {path}: {e}")
+    if isinstance(r.get("reference"), dict) and isinstance(r.get("metrics"), dict):
+        task = r["reference"].get("command", ["?"])[0]
+        r = {**r["metrics"], **r.get("counts", {}), "task": task, "meta": r.get("meta", {})}
+    return r
 
 
 def headline(results: dict[str, Any]) -> dict[str, float]:

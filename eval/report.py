@@ -57,9 +57,11 @@ def provenance(r: dict[str, Any]) -> list[tuple[str, str]]:
         model = m.get("model") or ""
         sha = m.get("model_sha256")
         out.append(("backend", f"{m['backend']} {model}".strip() + (f" (sha256 {sha[:16]}…)" if sha else "")))
-    if "temperature" in m or "seed" in m:
-        out.append(("decoding", f"temperature {m.get('temperature')}, seed {m.get('seed')}"
-                                + (f", {m['repeats']} runs" if m.get("repeats", 1) > 1 else "")))
+    decoding = [f"{k} {m[k]}" for k in ("temperature", "seed") if m.get(k) is not None]
+    if m.get("repeats", 1) > 1:
+        decoding.append(f"{m['repeats']} runs")
+    if decoding:
+        out.append(("decoding", ", ".join(decoding)))
     for key in ("suite", "queries", "index", "data", "scenarios", "format"):
         if m.get(key):
             out.append((key, str(m[key])))
@@ -282,18 +284,19 @@ h3{font-size:15px;margin-top:20px}table{border-collapse:collapse;margin:8px 0;fo
 td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#eef2f7}td:first-child,th:first-child{text-align:left}
 td.l{text-align:left}.prov td{text-align:left;border:none;padding:1px 10px 1px 0}.case{border:1px solid #ddd;border-radius:6px;padding:8px;margin:8px 0}
 .u{color:#1f4e79}.a{color:#333}.meta{color:#777;font-size:12px}.bad{color:#b00020}figure{display:inline-block;margin:6px}
-figcaption{font-size:12px;color:#555}"""
+figcaption{font-size:12px;color:#555}.wide{overflow-x:auto}"""
 
 
 def _table_html(cols: list[str], rows: list[list[Any]]) -> str:
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in cols)
     cell = lambda v: f"<td{'' if _is_num(v) else ' class=l'}>{html.escape(fmt(v))}</td>"  # noqa: E731
     body = "".join("<tr>" + "".join(cell(v) for v in row) + "</tr>" for row in rows)
-    return f"<table><tr>{head}</tr>{body}</table>"
+    return f"<div class='wide'><table><tr>{head}</tr>{body}</table></div>"
 
 
 def _case_html(row: dict[str, Any]) -> str:
-    scalars = {k: v for k, v in row.items() if k not in ("transcript", "turns", "_query") and not isinstance(v, (list, dict))}
+    scalars = {k: v for k, v in row.items()
+               if k not in ("transcript", "turns", "_query", "goal") and not isinstance(v, (list, dict))}
     parts = [f"<div class='case'><b>{html.escape(str(row.get('id', '')))}</b> "
              f"<span class='meta'>{html.escape(', '.join(f'{k}={fmt(v)}' for k, v in scalars.items() if k != 'id'))}</span>"]
     q = row.get("_query")
@@ -303,8 +306,9 @@ def _case_html(row: dict[str, Any]) -> str:
                      f"{html.escape(', '.join(list((q.get('relevant') or {}))[:8]))}</span></div>")
     if row.get("goal"):
         parts.append(f"<div class='meta'>goal: {html.escape(str(row['goal']))}</div>")
+    scored = row["turns"] if isinstance(row.get("turns"), list) else []
     for i, t in enumerate(row.get("transcript") or [], 1):
-        parts.append(_turn_html(i, t, (row.get("turns") or [{}] * i)[i - 1] if row.get("turns") else {}))
+        parts.append(_turn_html(i, t, scored[i - 1] if i <= len(scored) else {}))
     parts.append("</div>")
     return "".join(parts)
 

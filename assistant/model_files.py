@@ -7,7 +7,7 @@ atomically (temporary file + rename), so a crash never leaves a half-written mod
 computed once; later calls trust a small stamp file that records the verified size and mtime, and rebuild
 when the file no longer matches it.
 
-Names: "qwen1.5b" (default), "qwen0.5b", "smollm2", or a path to any local .gguf file.
+Names: "qwen0.5b" (default), "qwen1.5b", "smollm2", or a path to any local .gguf file.
 This module knows files, packages and checksums; it knows nothing about loading or running a model.
 """
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pathlib import Path
 
 from assistant.errors import ModelFileError
 
-DEFAULT_MODEL = "qwen1.5b"
+DEFAULT_MODEL = "qwen0.5b"  # chosen by measurement: docs/RESULTS.md, "Choosing the default model"
 _CHUNK = 8 << 20
 
 

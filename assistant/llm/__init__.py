@@ -2,7 +2,7 @@
 
 | name           | runs                                   | `model`                                              |
 |----------------|----------------------------------------|------------------------------------------------------|
-| `llamacpp`     | GGUF in-process on CPU (default)       | "qwen1.5b" (default), "qwen0.5b", "smollm2", a .gguf |
+| `llamacpp`     | GGUF in-process on CPU (default)       | "qwen0.5b" (default), "qwen1.5b", "smollm2", a .gguf |
 | `transformers` | HF model dir / GGUF, GPU 4-bit or bf16 | a model directory, a .gguf path, or an alias above   |
 | `openai`       | any OpenAI-compatible HTTP server      | the server's model name (default: its first)         |
 | `scripted`     | a deterministic fake for tests / demos | ignored                                              |

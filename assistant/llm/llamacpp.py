@@ -32,7 +32,7 @@ INSTALL_HINT = ("the llamacpp backend needs llama-cpp-python (a core dependency;
 
 
 class LlamaCppBackend:
-    """llama.cpp over a GGUF file. `model`: "qwen1.5b" (default), "qwen0.5b", "smollm2" or a .gguf path.
+    """llama.cpp over a GGUF file. `model`: "qwen0.5b" (default), "qwen1.5b", "smollm2" or a .gguf path.
 
     `n_threads` defaults to `$SHOPASSIST_THREADS` or 2. On a CPU shared with other busy processes, fewer
     threads than cores is much faster: llama.cpp's threads wait for each other at every layer.

@@ -218,3 +218,34 @@ def test_suggest_replies_ad_hoc_and_errors(base_url):
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "conversation_not_found"
     bad = httpx.post(base_url + "/v1/suggest-replies", json={"conversation": {"messages": [{"role": "bot"}]}})
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalid_message"
+
+
+def test_sessions_survive_a_restart_with_a_session_store(index_dir, tmp_path):
+    from openai import OpenAI
+
+    from assistant.app import load_assistant
+    from assistant.persistence import SessionStore
+    from ui.api import create_app
+
+    def app():
+        assistant = load_assistant(index_dir, backend="none")
+        assistant.sessions = SessionStore(tmp_path / "sessions.db")
+        return create_app(assistant)
+
+    user, _ = some_user(index_dir)
+    headers = {"X-Session-Id": "durable-1", "X-User-Id": user}
+    with Server(app()) as url:
+        client = OpenAI(base_url=url + "/v1", api_key="unused", max_retries=0)
+        client.chat.completions.create(model="x", messages=[{"role": "user", "content": "power bank"}],
+                                       extra_headers=headers)
+        added = client.chat.completions.create(model="x", extra_headers=headers, messages=[
+            {"role": "user", "content": "add the first one to my cart"}]).model_extra["shopassist"]["cart"]
+    assert len(added) == 1
+    with Server(app()) as url:  # a new process-worth of state: only the SQLite file remains
+        client = OpenAI(base_url=url + "/v1", api_key="unused", max_retries=0)
+        r = client.chat.completions.create(model="x", extra_headers=headers,
+                                           messages=[{"role": "user", "content": "what's in my cart?"}])
+        assert r.model_extra["shopassist"]["cart"] == added
+        other = client.chat.completions.create(model="x", extra_headers={**headers, "X-User-Id": "U999"},
+                                               messages=[{"role": "user", "content": "what's in my cart?"}])
+        assert other.model_extra["shopassist"]["cart"] == {}

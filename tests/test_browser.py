@@ -170,6 +170,18 @@ def test_ask_see_cards_add_to_cart_and_rate_the_reply(page, index_dir):
     assert record["feedback"] == 1 and record["user"] == "power bank" and record["turn"] == 0
 
 
+def test_two_browser_tabs_get_separate_sessions(page, browser, app):
+    ask(page, "power bank", ".sa-card")
+    page.locator(".sa-add").first.click()
+    page.wait_for_function("() => document.querySelector('#cart-panel').innerText.includes('(1)')")
+    other = browser.new_context().new_page()
+    other.goto(app.url)
+    other.wait_for_selector("#shopper-input textarea")
+    ask(other, "what's in my cart?")
+    assert "empty" in last_reply(other).lower() and "(1)" not in other.inner_text("#cart-panel")
+    other.context.close()
+
+
 def test_comparison_table_and_review_bars(page):
     ask(page, "power bank", ".sa-card")
     ask(page, "compare the first two", ".sa-compare table")

@@ -157,9 +157,11 @@ class Sessions:
             entry = self._items.get(key)
             if entry is not None and derived and [t.user for t in entry[0].turns] != req.earlier_user_texts:
                 entry = None  # the client's history is not ours: a new conversation that starts the same way
-            if entry is None:
-                session = self.assistant.new_session(user)
-                session.session_id = key[1]
+            if entry is None:  # with a SessionStore, a known id restores that user's saved session
+                session = self.assistant.new_session(user, key[1])
+                if derived and [t.user for t in session.turns] != req.earlier_user_texts:
+                    session = self.assistant.new_session(user)  # its own id: never mixed into a saved one
+                    session.session_id = f"{key[1]}-{uuid.uuid4().hex[:6]}"
                 entry = (session, threading.Lock())
                 self._items[key] = entry
             self._items.move_to_end(key)

@@ -5,7 +5,8 @@ back, how long), the reply streams in, and the products it presents show as card
 button that runs the engine's `add_to_cart` tool for the session. Comparisons render as a table, review
 summaries as aspect bars with quoted evidence; the cart panel follows the session's cart. A persona
 selector signs in a demo shopper (a new session, so personalised and social recommendations change);
-thumbs up/down are stored on the turn and appended to `<index>/feedback.jsonl`.
+thumbs up/down are stored on the turn (and in the session store, when there is one) and appended,
+redacted, to `<index>/feedback.jsonl`.
 
 A leaf: it renders what the engine returns and decides nothing about products, prices or policy.
 """
@@ -22,6 +23,7 @@ from typing import Any, Iterator
 import gradio as gr
 
 from assistant.engine import Assistant, DoneEvent, TextEvent, ToolEvent
+from assistant.pii import redact
 from assistant.tooling import ToolError
 from assistant.tools import TOOLS, ToolContext
 from ui import components as C
@@ -44,10 +46,17 @@ class Shopper:
 
     # ---- state ----------------------------------------------------------------------------------
     def new_state(self, user_id: str | None) -> dict[str, Any]:
-        session = self.assistant.new_session(user_id or None)
-        if user_id in self.store.users:
-            session.lang = self.store.users[user_id].lang
-        return {"session": session, "messages": [], "turn_of_msg": {}}
+        """A browser tab's state. The session itself is made on first use: Gradio copies a State's initial
+        value into every tab, and each tab must get its own session id."""
+        return {"user": user_id or None, "session": None, "messages": [], "turn_of_msg": {}}
+
+    def session(self, state: dict[str, Any]):
+        if state["session"] is None:
+            session = self.assistant.new_session(state["user"])
+            if state["user"] in self.store.users:
+                session.lang = self.store.users[state["user"]].lang
+            state["session"] = session
+        return state["session"]
 
     def personas(self) -> list[tuple[str, str]]:
         users = sorted(self.store.users.values(), key=lambda u: u.user_id)
@@ -62,7 +71,7 @@ class Shopper:
 
     def panels(self, state: dict[str, Any], result=None) -> tuple:
         """(cards, comparison, reviews, cart, persona) for the current state."""
-        session = state["session"]
+        session = self.session(state)
         lang = result.lang if result else session.lang
         cards = {"lang": lang, "products": result.products if result and not result.no_match else []}
         return (cards, C.comparison_table(result.comparison if result else None, lang),
@@ -80,7 +89,7 @@ class Shopper:
         if not text:
             yield (gr.skip(), gr.skip(), state, *skip6)
             return
-        session, messages = state["session"], state["messages"]
+        session, messages = self.session(state), state["messages"]
         first, turn_index = len(messages), len(session.turns)
         messages.append({"role": "user", "content": text})
         yield (copy.deepcopy(messages), "", state, *skip6)
@@ -127,12 +136,14 @@ class Shopper:
 
     def add_to_cart(self, product_id: str, state: dict[str, Any]):
         """The add-to-cart button: the engine's add_to_cart tool, for this session, shown as a tool step."""
-        session = state["session"]
+        session = self.session(state)
         call = {"name": "add_to_cart", "arguments": {"product_id": product_id, "quantity": 1}}
         t0 = time.perf_counter()
         try:
-            call["result"] = TOOLS["add_to_cart"](ToolContext(self.assistant.index, session, self.assistant.insights),
-                                                  call["arguments"])
+            store = self.assistant.sessions  # durable carts: the line is saved before the tool returns
+            ctx = ToolContext(self.assistant.index, session, self.assistant.insights,
+                              persist_cart=store.cart_saver(session) if store is not None else None)
+            call["result"] = TOOLS["add_to_cart"](ctx, call["arguments"])
         except ToolError as e:
             call["error"] = str(e)
         call["ms"] = round((time.perf_counter() - t0) * 1e3, 1)
@@ -147,10 +158,15 @@ class Shopper:
         index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
         turn_index = state["turn_of_msg"].get(index)
         session = state["session"]
-        if turn_index is None or turn_index >= len(session.turns):
+        if session is None or turn_index is None or turn_index >= len(session.turns):
             return state
         turn = session.turns[turn_index]
         turn.feedback = 1 if data.liked is True else -1 if data.liked is False else 0
+        if self.assistant.sessions is not None:
+            try:
+                self.assistant.sessions.add_feedback(session, turn_index, turn.feedback)
+            except Exception:
+                log.exception("could not store feedback in the session store")
         self._log(session, turn_index, turn)
         return state
 
@@ -158,7 +174,7 @@ class Shopper:
         if self.feedback_log is None:
             return
         record = {"ts": time.time(), "session_id": session.session_id, "user_id": session.user_id,
-                  "turn": turn_index, "feedback": turn.feedback, "user": turn.user, "reply": turn.reply,
+                  "turn": turn_index, "feedback": turn.feedback, "user": redact(turn.user), "reply": redact(turn.reply),
                   "intent": turn.intent, "lang": turn.lang, "products": turn.products,
                   "tools": [c.get("name") for c in turn.tool_calls]}
         try:
@@ -186,9 +202,8 @@ def build_shopper(shopper: Shopper) -> None:
                 send = gr.Button("Send", variant="primary", scale=1, min_width=80, elem_id="shopper-send")
             status = gr.HTML(C.turn_status(0, None), elem_id="turn-status")
         with gr.Column(scale=4, min_width=280):
-            s0 = state.value
-            cart = gr.HTML(C.cart_panel(s0["session"].cart, shopper.store.products, s0["session"].lang),
-                           elem_id="cart-panel")
+            lang0 = shopper.store.users[persona0].lang if persona0 in shopper.store.users else "en"
+            cart = gr.HTML(C.cart_panel({}, shopper.store.products, lang0), elem_id="cart-panel")
             who = gr.HTML(C.persona_panel(shopper.store, persona0 or None), elem_id="persona-panel")
             gr.Examples([[e] for e in EXAMPLES_EN], [box], label="Examples")
             gr.Examples([[e] for e in EXAMPLES_ZH], [box], label="示例")
@@ -234,8 +249,9 @@ def build_app(assistant: Assistant, index_dir: str | Path | None = None, note: s
                     + (f"LLM: {backend} {model or ''}" if backend else "templated replies (no LLM)"))
         if note:
             gr.Markdown(f"**Warning**: {note}", elem_id="backend-note")
+        shopper = Shopper(assistant, index_dir)
         with gr.Tab("Shopper chat", elem_id="tab-shopper"):
-            build_shopper(Shopper(assistant, index_dir))
+            build_shopper(shopper)
         with gr.Tab("Agent console", elem_id="tab-agent"):
             queue = build_console(console)
         app.load(console.queue_rows, None, queue)

@@ -129,6 +129,7 @@ class Assistant:
         if not text or len(text) > MAX_INPUT_CHARS:
             res.text = self._bad_input(text, lang)
             res.errors.append("empty input" if not text else f"input of {len(text)} chars over {MAX_INPUT_CHARS}")
+            yield TextEvent(res.text)
             yield from self._finish(session, text[:MAX_INPUT_CHARS], res, t0, [])
             return
         owned = {o.order_id for o in self.index.store.orders_of(session.user_id)} if session.user_id else set()
@@ -300,7 +301,7 @@ class Assistant:
         discounted = any(p.get("discount_pct") for p in res.products)
         grounding = Grounding(facts + "\n" + policy, text, set(self.index.store.products), self._brands,
                               trusted_numbers=trusted, trusted_text=policy + (" % off, discount" if discounted else ""),
-                              private=self._private_text(res.lang))
+                              private=self._private_text(res.lang), products=list(res.products))
         lead = self.config.answer_style == "lead"
         emitted: list[str] = []
         if lead:  # the facts first, at once; the model adds one helpful sentence after them

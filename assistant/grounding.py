@@ -86,6 +86,20 @@ def _shingles(text: str) -> set[str]:
     return out
 
 
+_BEST_RATED = re.compile(r"best[- ]rated|highest[- ]rated|top[- ]rated|best reviewed|评分最高|好评最多", re.I)
+_CHEAPEST = re.compile(r"cheapest|lowest[- ]priced|least expensive|most affordable|最便宜|价格最低", re.I)
+_PRICIEST = re.compile(r"most expensive|priciest|highest[- ]priced|最贵|价格最高", re.I)
+
+
+def _names_product(sentence: str, card: dict) -> bool:
+    """The sentence names this product: its id, or the first three words of its title."""
+    low = sentence.lower()
+    if card.get("product_id", "").lower() in low:
+        return True
+    head = " ".join(str(card.get("title", "")).split()[:3]).lower()
+    return len(head) >= 6 and head in low
+
+
 @dataclass
 class Violation:
     kind: str      # price | rating | percent | number | product_id | brand | quote | offer | prompt_leak
@@ -104,6 +118,7 @@ class Grounding:
     trusted_numbers: set[float] | None = None            # money fields and policy numbers; None: any in facts
     trusted_text: str | None = None                      # what may ground an offer (policy); None: the facts
     private: str = ""                                    # instructions a reply must never repeat
+    products: list[dict] = field(default_factory=list)   # product cards of this turn (for "cheapest", "best rated")
 
     def __post_init__(self) -> None:
         self._numbers = numbers_in(self.facts) | numbers_in(self.user_text)
@@ -124,8 +139,23 @@ class Grounding:
         as_limit = _LIMIT.search(sentence[max(0, m.start() - 16):m.start()]) or _LIMIT_AFTER.match(sentence[m.end():])
         return bool(as_limit) and self._known(value, tolerance, self._user_numbers)
 
+    def _superlatives(self, sentence: str) -> list[Violation]:
+        """"The best-rated is X" / "X is the cheapest": X must be the one the tool results say."""
+        out = []
+        for rx, key, best in ((_BEST_RATED, "rating", max), (_CHEAPEST, "price", min), (_PRICIEST, "price", max)):
+            if not rx.search(sentence):
+                continue
+            known = [p for p in self.products if p.get(key) is not None]
+            named = [p for p in known if _names_product(sentence, p)]
+            if len(known) < 2 or not named:
+                continue
+            target = best(p[key] for p in known)
+            if all(p[key] != target for p in named):
+                out.append(Violation("superlative", rx.search(sentence).group(0), sentence))
+        return out
+
     def check(self, sentence: str) -> list[Violation]:
-        v: list[Violation] = []
+        v: list[Violation] = self._superlatives(sentence)
         for m in _PRICE.finditer(sentence):
             value = float((m.group(1) or m.group(2)).replace(",", ""))
             if not self._money_known(value, sentence, m):

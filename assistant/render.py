@@ -6,7 +6,18 @@ about models or sessions.
 """
 from __future__ import annotations
 
+import re
 from typing import Any
+
+
+def short(title: str, limit: int) -> str:
+    """A title cut at a word boundary (and at the first spec separator), never mid-word."""
+    title = re.split(r"\s[|(,]|,\s", title, maxsplit=1)[0].strip() or title
+    if len(title) <= limit:
+        return title
+    cut = title[:limit]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut).rstrip(" ,-|(")
 
 
 def money(value: float | None, currency: str = "INR") -> str:
@@ -17,7 +28,7 @@ def money(value: float | None, currency: str = "INR") -> str:
 
 
 def product_line(card: dict[str, Any], n: int | None = None) -> str:
-    bits = [f"[{card['product_id']}] {card['title'][:90]}", money(card.get("price"), card.get("currency", "INR"))]
+    bits = [f"[{card['product_id']}] {short(card['title'], 90)}", money(card.get("price"), card.get("currency", "INR"))]
     if card.get("list_price") and card.get("price") and card["list_price"] > card["price"]:
         bits[-1] += f" (list {money(card['list_price'], card.get('currency', 'INR'))}, {card.get('discount_pct', 0)}% off)"
     if card.get("rating") is not None:
@@ -58,10 +69,10 @@ def _fact(call: dict[str, Any], max_products: int = 10) -> str:
     if name == "review_sentiment_summary":
         return f"{head} ->\n{review_facts(result)}"
     if name == "add_to_cart":
-        return (f"{head} -> added {result['quantity']} x {result['added']['title'][:80]}; cart now "
+        return (f"{head} -> added {result['quantity']} x {short(result['added']['title'], 80)}; cart now "
                 f"{sum(i['quantity'] for i in result['cart'])} items, total {money(result['cart_total'])}")
     if name == "order_status":
-        items = ", ".join(f"{i['quantity']} x {i['title'][:50]}" for i in result.get("items", []))
+        items = ", ".join(f"{i['quantity']} x {short(i['title'], 50)}" for i in result.get("items", []))
         return (f"{head} -> order {result['order_id']}: {result['status']}; carrier {result.get('carrier') or '-'}, "
                 f"tracking {result.get('tracking_number') or '-'}, estimated delivery "
                 f"{result.get('estimated_delivery') or '-'}; items: {items}")
@@ -103,25 +114,25 @@ def _templated(call: dict[str, Any], zh: str) -> str:
             return "抱歉，我们目前没有符合要求的商品。" if zh else "Sorry, we don't carry anything that matches that."
         top = prods[0]
         if zh:
-            return f"为您找到{len(prods)}件商品，首选 {top['title'][:40]}，价格{money(top['price'], top.get('currency', 'INR'))}。"
+            return f"为您找到{len(prods)}件商品，首选 {short(top['title'], 40)}，价格{money(top['price'], top.get('currency', 'INR'))}。"
         return (f"I found {len(prods)} {'recommendation' if name == 'recommend' else 'product'}{'s' if len(prods) > 1 else ''}; "
-                f"the top one is {top['title'][:60]} at {money(top['price'], top.get('currency', 'INR'))}.")
+                f"the top one is {short(top['title'], 60)} at {money(top['price'], top.get('currency', 'INR'))}.")
     if name == "get_product":
         rating = f"，评分{r['rating']:g}" if zh and r.get("rating") is not None else (
             f", rated {r['rating']:g}" if r.get("rating") is not None else "")
-        return (f"{r['title'][:60]}：{money(r['price'], r.get('currency', 'INR'))}{rating}。" if zh
-                else f"{r['title'][:60]} costs {money(r['price'], r.get('currency', 'INR'))}{rating}.")
+        return (f"{short(r['title'], 60)}：{money(r['price'], r.get('currency', 'INR'))}{rating}。" if zh
+                else f"{short(r['title'], 60)} costs {money(r['price'], r.get('currency', 'INR'))}{rating}.")
     if name == "compare_products":
         s, by_id = r.get("summary", {}), {p["product_id"]: p for p in r.get("products", [])}
         out = []
         if "cheapest" in s:
             c = by_id[s["cheapest"]]
-            out.append(f"最便宜的是 {c['title'][:40]}（{money(c['price'])}）。" if zh
-                       else f"The cheapest is {c['title'][:60]} at {money(c['price'])}.")
+            out.append(f"最便宜的是 {short(c['title'], 40)}（{money(c['price'])}）。" if zh
+                       else f"The cheapest is {short(c['title'], 60)} at {money(c['price'])}.")
         if "best_rated" in s:
             b = by_id[s["best_rated"]]
-            out.append(f"评分最高的是 {b['title'][:40]}（{b['rating']:g}星）。" if zh
-                       else f"The best rated is {b['title'][:60]} ({b['rating']:g} stars).")
+            out.append(f"评分最高的是 {short(b['title'], 40)}（{b['rating']:g}星）。" if zh
+                       else f"The best rated is {short(b['title'], 60)} ({b['rating']:g} stars).")
         return " ".join(out)
     if name == "review_sentiment_summary":
         quotes = r.get("review_quotes") or []
@@ -131,8 +142,8 @@ def _templated(call: dict[str, Any], zh: str) -> str:
             text += (f" 一位买家写道：“{q}”" if zh else f' One reviewer wrote: "{q}"')
         return text
     if name == "add_to_cart":
-        return (f"已将{r['quantity']}件 {r['added']['title'][:40]} 加入购物车，合计{money(r['cart_total'])}。" if zh
-                else f"Added {r['quantity']} x {r['added']['title'][:60]} to your cart; cart total {money(r['cart_total'])}.")
+        return (f"已将{r['quantity']}件 {short(r['added']['title'], 40)} 加入购物车，合计{money(r['cart_total'])}。" if zh
+                else f"Added {r['quantity']} x {short(r['added']['title'], 60)} to your cart; cart total {money(r['cart_total'])}.")
     if name == "order_status":
         eta, carrier, tracking = r.get("estimated_delivery") or "", r.get("carrier") or "", r.get("tracking_number") or ""
         if zh:

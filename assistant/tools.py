@@ -58,15 +58,21 @@ def _product(ctx: ToolContext, product_id: str) -> Product:
     return p
 
 
-def _reason(filters: dict[str, Any], p: Product, currency: str) -> str:
+def _reason(filters: dict[str, Any], p: Product, lang: str) -> str:
+    """Why this product is shown, from the filters it satisfies (true by construction)."""
+    zh = lang == "zh"
     bits = []
     if "max_price" in filters:
-        bits.append(f"under {currency} {filters['max_price']:g}")
+        bits.append(f"{filters['max_price']:g}以内" if zh else f"under {p.currency} {filters['max_price']:g}")
+    if "min_price" in filters:
+        bits.append(f"{filters['min_price']:g}以上" if zh else f"over {p.currency} {filters['min_price']:g}")
     if "min_rating" in filters and p.rating is not None:
-        bits.append(f"rated {p.rating:g}")
+        bits.append(f"评分{p.rating:g}" if zh else f"rated {p.rating:g}")
     if "brand" in filters:
-        bits.append(f"by {p.brand}")
-    return ", ".join(bits) or "matches your search"
+        bits.append(f"{p.brand}品牌" if zh else f"by {p.brand}")
+    if bits:
+        return ("，" if zh else ", ").join(bits)
+    return "符合您的搜索" if zh else "matches your search"
 
 
 @tool()
@@ -89,10 +95,9 @@ def search_products(ctx: ToolContext, query: str, max_price: float | None = None
                                         category=category, brand=brand).items() if v not in (None, "")}
     hits = ctx.index.search(query, filters, k=k)
     relevant = [h for h in hits if h.relevant]
-    currency = hits[0].product.currency if hits else "INR"
     ctx.session.last_search = {"query": query, "filters": filters}
     return {"query": query, "filters": filters, "matched": bool(relevant),
-            "products": [product_card(h.product, _reason(filters, h.product, currency)) for h in relevant],
+            "products": [product_card(h.product, _reason(filters, h.product, ctx.session.lang)) for h in relevant],
             "closest_non_matches": [] if relevant else [h.product.title for h in hits[:2]]}
 
 

@@ -221,3 +221,18 @@ def test_review_summary_carries_quotes_and_counts(index):
     battery = [x for x in r.review_summary["aspects"] if x["aspect"] == "battery"][0]
     assert battery["positive"] + battery["negative"] + battery.get("neutral", 0) >= 2
     assert battery["evidence"] and battery["evidence"][0]["review_id"] in {"R1", "R2", "R3"}
+
+
+def test_a_wrong_superlative_is_caught(index):
+    # Voltix Buds (3.9) is not the best rated of the earbuds shown (Auralis Pods, 4.3)
+    backend = ScriptedBackend(["The best rated option is the Voltix Buds true wireless earbuds."])
+    a = assistant(index, backend=backend)
+    r = a.turn(a.new_session(), "wireless earbuds")
+    assert {"E1", "E2"} <= {p["product_id"] for p in r.products}
+    assert [v["kind"] for v in r.grounding_violations] == ["superlative"]
+    assert "best rated option is the Voltix" not in r.text
+
+
+def test_bad_input_reply_is_streamed_too(index):
+    events = list(assistant(index).stream(Session_(), ""))
+    assert isinstance(events[0], TextEvent) and events[0].delta == events[-1].result.text

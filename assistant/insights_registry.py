@@ -84,19 +84,25 @@ class Insights:
                         "evidence": {"rating": p.rating, "rating_count": p.rating_count}})
         return out
 
-    # ---- intent -----------------------------------------------------------------------------
+    # ---- intent ----------------------------------------------------------------------------
     def dialogue_intent(self, text: str, context: list[str] | None = None) -> tuple[str, float]:
-        if "dialogue_intent" not in self._cache:
-            from assistant.insights.intent import DialogueIntentClassifier
+        from assistant.insights.intent import DialogueIntentClassifier
 
-            self._cache["dialogue_intent"] = DialogueIntentClassifier()
-        return self._cache["dialogue_intent"].predict(text, context)
+        model = self._load("dialogue_intent", DialogueIntentClassifier.load)
+        if model is None:  # no artefact: train from the built-in seeds once per process
+            model = self._cache["dialogue_intent"] = DialogueIntentClassifier()
+        return model.predict(text, context)
 
     def purchase_propensity(self, session, store) -> dict:
-        from assistant.insights import intent
+        from assistant.insights.intent import PurchasePropensityModel, train_propensity
 
-        model = self._load("intent", intent.PurchasePropensity.load) if hasattr(intent, "PurchasePropensity") else None
-        behaviour = session.behaviour()
-        if model is not None:
-            return model.explain_session(behaviour)
-        return intent.propensity_from_behaviour(behaviour)
+        model = self._load("purchase_propensity", PurchasePropensityModel.load)
+        if model is None:
+            try:  # no artefact: train from the store's own sessions (seconds on the demo store)
+                model = self._cache["purchase_propensity"] = train_propensity(store)
+            except ValueError as e:
+                return {"probability": None, "method": "unavailable", "reason": str(e)}
+        behaviour = dict(session.behaviour())
+        if session.user_id:
+            behaviour["returning"] = bool(store.orders_of(session.user_id))
+        return model.explain_session(behaviour)

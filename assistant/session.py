@@ -6,10 +6,14 @@ nothing said in the chat can change it. Knows nothing about tools, models or per
 """
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
+
+
+_PRICE_WORDS = re.compile(r"price|cost|cheap|expensive|discount|how much|budget|under \d|价格|多少钱|便宜|贵|优惠|预算", re.I)
 
 
 @dataclass
@@ -55,4 +59,7 @@ class Session:
             "purchase_turns": intents.count("purchase"),
             "support_turns": intents.count("support"),
             "products_seen": len({p for t in self.turns for p in t.products}),
+            "viewed": list(dict.fromkeys(p for t in self.turns for p in t.products + t.focus)),
+            "seconds": (self.turns[-1].ts - self.turns[0].ts) if len(self.turns) > 1 else 30.0 * len(self.turns),
+            "price_questions": sum(bool(_PRICE_WORDS.search(t.user)) for t in self.turns),
         }

@@ -58,7 +58,12 @@ class Insights:
         context_vec = index.embedder.embed_queries([context])[0] if context else None
         model = self.recommender()
         if model is not None:
-            recs = model.recommend(user_id, k=k, context_vector=context_vec)
+            # the request steers the candidates: products search finds for it (all, when none match)
+            candidates = None
+            if context:
+                hits = index.search(context, None, k=60)
+                candidates = {h.product_id for h in hits if h.relevant} or {h.product_id for h in hits}
+            recs = model.recommend(user_id, k=k, candidate_filter=candidates)
             return [{"product_id": r.product_id, "reasons": list(r.reasons), "evidence": dict(r.evidence),
                      "score": float(r.score)} for r in recs]
         return self._popular_in_context(index, user_id, context_vec, k)

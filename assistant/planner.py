@@ -318,7 +318,7 @@ class Planner:
 
     def _lookup(self, text: str, strict: bool = False) -> list[str]:
         """The catalog product a phrase names, when search finds a clear match."""
-        if len(set(tokenize(text)) - _GENERIC_WORDS) == 0:
+        if not self._content(text):  # nothing the catalog knows ("要两个", "the one")
             return []
         hits = self.index.search(text, None, k=2)
         if not hits or not hits[0].relevant:

@@ -80,6 +80,9 @@ class TextVectorCache:
         np.savez(tmp, keys=np.array(keys, dtype="S20"), vecs=vecs.astype(np.float16))
         tmp.rename(self.directory / f"{name}.npz")
 
+    def has(self, text: str) -> bool:
+        return self._key((text or "").strip()[: self.max_chars]) in self._load()
+
     def get(self, texts: Sequence[str]) -> np.ndarray:
         """(n, dim) float32 vectors, computing and storing only the texts not seen before."""
         texts = [(t or "").strip()[: self.max_chars] for t in texts]
@@ -204,7 +207,7 @@ class SentimentConfig:
     c_embed: float = 4.0
     c_meta: float = 1.0
     folds: int = 4
-    max_embed_train: int = 8000    # the e5 branch and the stacker train on at most this many texts
+    max_embed_train: int = 4000    # the e5 branch and the stacker train on at most this many texts
     class_weight: str | None = "balanced"
     seed: int = 0
 
@@ -238,13 +241,14 @@ class SentimentModel:
             raise ValueError(f"sentiment training needs at least two classes, got {self.classes}")
         cfg = self.config
         X = self._fit_vectorizer(texts)
-        sub = self._stack_rows(y)
+        if cfg.embeddings:
+            self._cache = embedding_cache(embedder, progress=progress)
+        sub = self._stack_rows(y, texts)
         smallest = min(int((y[sub] == c).sum()) for c in self.classes)
         n_folds = max(2, min(cfg.folds, smallest))
         folds = list(StratifiedKFold(n_folds, shuffle=True, random_state=cfg.seed).split(sub, y[sub]))
         oof = [self._oof_text(X, y, sub, folds)]
         if cfg.embeddings:
-            self._cache = embedding_cache(embedder, progress=progress)
             E = self._cache.get([texts[i] for i in sub])
             oof.append(self._oof(lambda: self._lr(cfg.c_embed), E, y[sub], folds))
             self._embed_lr = self._lr(cfg.c_embed).fit(E, y[sub])
@@ -273,15 +277,21 @@ class SentimentModel:
         ])
         return self._vectorizer.fit_transform(texts)
 
-    def _stack_rows(self, y: np.ndarray) -> np.ndarray:
-        """Rows the e5 branch and the stacker train on: all, or a stratified sample of max_embed_train."""
-        n = len(y)
-        if n <= self.config.max_embed_train:
+    def _stack_rows(self, y: np.ndarray, texts: list[str]) -> np.ndarray:
+        """Rows the e5 branch and the stacker train on: all, or a random max_embed_train of them.
+
+        Rows whose embeddings are already cached come first (in random order), so retraining a grown
+        store embeds only what it must; the sample stays random because the cache holds no preference.
+        """
+        n, limit = len(y), self.config.max_embed_train
+        if n <= limit:
             return np.arange(n)
-        from sklearn.model_selection import train_test_split
-        sub, _ = train_test_split(np.arange(n), train_size=self.config.max_embed_train, stratify=y,
-                                  random_state=self.config.seed)
-        return np.sort(sub)
+        rng = np.random.default_rng(self.config.seed)
+        order = rng.permutation(n)
+        if self._cache is not None:
+            cached = np.array([self._cache.has(texts[i]) for i in order])
+            order = np.concatenate([order[cached], order[~cached]])
+        return np.sort(order[:limit])
 
     def _oof_text(self, X, y: np.ndarray, sub: np.ndarray, folds) -> np.ndarray:
         """Out-of-fold TF-IDF probabilities for the stacking rows; each fold model sees every other row."""

@@ -13,6 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from assistant.render import short
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -108,7 +110,7 @@ def test_non_streaming_completion_with_products_and_extension(client):
     assert ext["intent"] == "browse" and not ext["refused"] and not ext["no_match"]
     assert [c["name"] for c in ext["tool_calls"]] == ["search_products"]
     assert ext["products"] and all("Running Shoes" in p["category"] for p in ext["products"][:2])
-    assert ext["products"][0]["title"][:40] in r.choices[0].message.content
+    assert short(ext["products"][0]["title"], 60) in r.choices[0].message.content
     assert r.usage.total_tokens >= r.usage.completion_tokens > 0
 
 
@@ -123,7 +125,7 @@ def test_streaming_completion_matches_and_ends_with_extension(client):
     final = chunks[-1]
     assert final.choices[0].finish_reason == "stop"
     ext = final.model_extra["shopassist"]
-    assert text.strip() and ext["products"] and ext["products"][0]["title"][:40] in text
+    assert text.strip() and ext["products"] and short(ext["products"][0]["title"], 60) in text
 
 
 def test_session_carries_references_and_cart_across_requests(client, index_dir):

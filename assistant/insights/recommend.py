@@ -46,11 +46,12 @@ class RecommenderConfig:
     use_social: bool = True
     use_content: bool = True
     validation_users: int = 2000
+    validation_event: str = "purchase"  # hold out the latest purchase when the data has purchases
     min_positives: int = 3
     pool_size: int = 100
     target_k: int = 20
     context_pool: int = 50
-    context_weight: float = 1.0
+    context_weight: float = 2.0  # the request outweighs history; history orders near-equal matches
     seed: int = 0
 
 
@@ -154,7 +155,8 @@ class Recommender:
 
     def _steer(self, context_vector: np.ndarray, allowed: np.ndarray, scores: np.ndarray,
                norm: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-        """Keep the `context_pool` allowed items closest to the request; add context_weight x their closeness."""
+        """Keep the `context_pool` allowed items closest to the request and add context_weight x closeness,
+        closeness being the similarity min-max scaled over the pool (1 for the nearest, 0 for the pool's edge)."""
         if self.vectors is None:
             raise ValueError("context steering needs product vectors: train with embeddings=...")
         c = np.asarray(context_vector, np.float32).ravel()
@@ -166,7 +168,9 @@ class Recommender:
         steered[pool] = True
         steered &= sim > 0
         base = scores / max(float(scores[steered].max()) if steered.any() else 1.0, 1e-12)
-        context = normalise(np.where(steered, sim, 0.0)[None, :])[0]
+        lo = float(sim[steered].min()) if steered.any() else 0.0
+        span = max(float(sim[steered].max()) - lo, 1e-6) if steered.any() else 1.0
+        context = np.where(steered, (sim - lo) / span, 0.0)
         steered_norm = {**norm, "context": context, "context_similarity": np.maximum(sim, 0.0)}
         return steered, base + self.config.context_weight * context, steered_norm
 
@@ -214,7 +218,7 @@ def fit_ablation(data: InteractionData, config: RecommenderConfig | None = None,
 
 def _validation_pools(data: InteractionData, config: RecommenderConfig, vectors: np.ndarray | None) -> Pools | None:
     """Component scores around each sampled user's held-out latest like, with components fitted without it."""
-    users, items = hold_out_latest(data, config.min_positives, config.seed)
+    users, items = hold_out_latest(data, config.min_positives, config.seed, event=config.validation_event)
     if len(users) > config.validation_users:
         pick = np.sort(np.random.default_rng(config.seed).choice(len(users), config.validation_users, replace=False))
         users, items = users[pick], items[pick]

@@ -202,7 +202,8 @@ class GroupAffinity:
 
 
 class Social:
-    """Tied users' likes: tie strength x (1 + taste x shared-taste cosine) x recency, plus friends of friends.
+    """Tied users' likes: tie strength x (1 + taste x shared-taste cosine) x recency x the friend's confidence
+    (a purchase counts more than a view), plus friends of friends.
 
     Recency is causal: a friend's like at or before the user's reference time weighs floor + (1 - floor)
     2^(-age / half-life); a later one only `floor`, so time never favours what happened after "now".
@@ -216,6 +217,9 @@ class Social:
 
     def fit(self, data: InteractionData) -> None:
         self.x, self.times, self.events = binary(data.weights), data.times.tocsr(), data.events.tocsr()
+        self.conf = data.weights.tocsr()
+        if not np.array_equal(self.conf.indices, self.times.indices):
+            raise ValueError("weights and times must share one sparsity pattern")
         self.available = data.ties.nnz > 0
         self.ties = self._effective_ties(data.ties.tocsr())
         self.reach2 = self._two_hop(self.ties) @ self.x if self.two_hop > 0 else None
@@ -246,8 +250,8 @@ class Social:
             lo, hi = self.ties.indptr[u], self.ties.indptr[u + 1]
             if hi > lo:
                 friends, strength = self.ties.indices[lo:hi], self.ties.data[lo:hi]
-                rows = self.times[friends]
-                w = np.repeat(strength, np.diff(rows.indptr)) * self._kernel(rows.data, ref_times[j])
+                rows, conf = self.times[friends], self.conf[friends]  # same sparsity pattern
+                w = np.repeat(strength, np.diff(rows.indptr)) * self._kernel(rows.data, ref_times[j]) * conf.data
                 out[j] = np.bincount(rows.indices, weights=w, minlength=n_items)
         if self.reach2 is not None:
             out += self.reach2[users].toarray()

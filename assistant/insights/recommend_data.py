@@ -71,7 +71,7 @@ class InteractionData:
 
     @cached_property
     def has_times(self) -> bool:
-        return bool(self.times.nnz and self.times.data.max() > 0)
+        return bool(self.times.nnz and self.times.data.max() > 1.0)  # unknown times are stored as ~0
 
     def reference_times(self, users: np.ndarray) -> np.ndarray:
         """Each user's "now": their latest positive event, or the latest event of anyone for a user without one."""
@@ -216,14 +216,18 @@ def _empty_table() -> EventTable:
     return EventTable(z, z, z, z.astype(np.float64), z.astype(np.float64), z.astype(bool))
 
 
-def hold_out_latest(data: InteractionData, min_positives: int, seed: int = 0,
-                    users: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def hold_out_latest(data: InteractionData, min_positives: int, seed: int = 0, users: np.ndarray | None = None,
+                    event: str | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(users, items): each eligible user's latest positive (ties and undated data broken at random, seeded).
 
-    Eligible: users with at least `min_positives` positives (restricted to `users` when given).
+    Eligible: users with at least `min_positives` positives (restricted to `users` when given). With `event`
+    (e.g. "purchase") only items whose strongest event is that one are held out, when the data has any.
     """
     rng = np.random.default_rng(seed)
-    w, t = data.weights.tocsr(), data.times.tocsr()
+    w, t, ev = data.weights.tocsr(), data.times.tocsr(), data.events.tocsr()
+    code = EVENT_ORDER.index(event) + 1 if event in EVENT_ORDER else None
+    if code is not None and not np.any(ev.data == code):
+        code = None
     counts = np.diff(w.indptr)
     candidates = np.nonzero(counts >= min_positives)[0]
     if users is not None:
@@ -231,7 +235,9 @@ def hold_out_latest(data: InteractionData, min_positives: int, seed: int = 0,
     out_u, out_i = [], []
     for u in candidates:
         lo, hi = t.indptr[u], t.indptr[u + 1]
-        ts = t.data[lo:hi]
+        ts = np.where(ev.data[lo:hi] == code, t.data[lo:hi], -np.inf) if code is not None else t.data[lo:hi]
+        if not np.isfinite(ts.max()):
+            continue
         latest = np.nonzero(ts >= ts.max())[0]
         out_u.append(u)
         out_i.append(t.indices[lo + latest[rng.integers(len(latest))]])

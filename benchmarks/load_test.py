@@ -184,8 +184,8 @@ def drive(args: argparse.Namespace) -> dict:
     stop = threading.Event()
     sessions = [Session(i, users[i % len(users)]) for i in range(sessions_n)]
     try:
-        warm = Session(999, "warmup")  # loads lazily built models once; not counted
-        run_session(warm, url, len(CONVERSATION), stop, args.request_timeout)
+        warm = Session(999, "warmup")  # loads lazily built models once (the same kinds of turns); not counted
+        run_session(warm, url, min(turns, len(CONVERSATION)), stop, args.request_timeout)
         threads = [threading.Thread(target=run_session, args=(s, url, turns, stop, args.request_timeout), daemon=True)
                    for s in sessions]
         t0 = time.perf_counter()

@@ -76,7 +76,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args._main(args) or 0)
+    from assistant.pii import install_log_redaction
+
+    install_log_redaction()  # logs never carry emails, phone or card numbers
+    try:
+        return int(args._main(args) or 0)
+    except (FileNotFoundError, ValueError) as e:  # missing index/model files, bad arguments: a message
+        print(f"error: {e}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -148,7 +148,8 @@ def eval_bitext(args) -> tuple[list[dict], dict]:
     train_s = time.perf_counter() - t0
     systems = {"ours: TF-IDF word+char -> calibrated LinearSVC": lambda b: [lab for lab, _ in ours.predict(b)],
                "TF-IDF word + LR (defaults)": _tfidf_lr(tr_t, tr_y), "majority class": _majority(tr_y)}
-    runs = {name: run_system(name, te_t, te_y, fn, progress=not args.quiet) for name, fn in systems.items()}
+    runs = {name: run_system(name, te_t, te_y, fn, groups=te_y if name.startswith("ours") else None,
+                             progress=not args.quiet) for name, fn in systems.items()}
     conf = np.array([c for _, c in ours.predict(te_t)])
     pred = [lab for lab, _ in ours.predict(te_t)]
     cs = CSIntentClassifier(ours, threshold=0.5)

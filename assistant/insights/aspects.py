@@ -30,7 +30,8 @@ ASPECTS: dict[str, tuple[str, str, str, str]] = {
                 r"|straps? dig|strain", "舒服|舒适|难受|磨脚|勒肩|夹头|耳朵疼|脚就疼|肩膀疼|不累"),
     "fit": ("size/fit", "尺码", r"sizes?|sizing|fits?|fitting|too (?:tight|loose|small|big)|runs (?:small|large)"
             r"|true to size|width", "尺码|码数|大小|偏大|偏小|合身|合脚|挤脚|宽松|太紧"),
-    "quality": ("quality", "质量", r"quality|build|built|material|sturdy|durable|flimsy|broke|broken|defective"
+    "quality": ("quality", "质量", r"(?<!photo )(?<!sound )(?<!audio )(?<!camera )(?<!screen )(?<!display )"
+                r"(?<!picture )(?<!call )(?<!image )(?<!video )quality|build|built|material|sturdy|durable|flimsy|broke|broken|defective"
                 r"|stitching|zips?|zippers?|fabric|plastic|peeling|tore|worn out|sole",
                 "质量|做工|用料|品质|结实|耐用|坏了|破了|开胶|开线|粗糙|质感|廉价|拉链|走线|面料"),
     "delivery": ("delivery", "物流", r"deliver\w*|shipping|shipped|arriv\w*|courier|packag\w*|packed|parcel",
@@ -213,9 +214,13 @@ class _Scorer:
         return "positive" if score > th else "negative" if score < -th else "neutral"
 
 
+_LEADING_JOINER = re.compile(r"^(?:(?:but|however|although|though|and|also|plus|still|sadly|while)\b[\s,]*"
+                             r"|(?:但是|但|不过|可是|然而|就是|只是|而且|还有|另外|好在|还好|唯一不足的是)[，,\s]*)", re.I)
+
+
 def _quote(clause: str, review_text_: str) -> str:
-    """The clause, verbatim; a long one is cut at a word or punctuation boundary."""
-    quote = clause if clause in review_text_ else clause.strip()
+    """The clause without a leading 'but' / '但是', verbatim; a long one is cut at a word or comma boundary."""
+    quote = _LEADING_JOINER.sub("", clause).strip() or clause
     if len(quote) <= MAX_QUOTE_CHARS:
         return quote
     cut = quote[:MAX_QUOTE_CHARS]

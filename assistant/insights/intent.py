@@ -611,7 +611,7 @@ class PurchasePropensityModel:
             raw[te] = self._make().fit(X.iloc[tr], y[tr]).predict_proba(X.iloc[te])[:, 1]
         self._iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(raw, y)
         self._booster = self._make().fit(X, y)
-        self.threshold = _best_f1_threshold(self._iso.predict(raw), y)
+        self.threshold = _best_f1_threshold(np.clip(self._iso.predict(raw) + 1e-6 * (raw - 0.5), 0, 1), y)
         self.info = {"n_train": int(len(y)), "positive_rate": float(np.mean(y)), "source": source}
         return self
 
@@ -619,8 +619,12 @@ class PurchasePropensityModel:
         return _complete(X)[self.features]
 
     def predict_proba(self, X) -> np.ndarray:
-        """Calibrated P(purchase) per row."""
-        return self._iso.predict(self._booster.predict_proba(self._frame(X))[:, 1])
+        """Calibrated P(purchase) per row.
+
+        Isotonic regression is a step function: sessions in one step would tie, losing the booster's
+        ranking (and PR-AUC). A 1e-6 slope on the raw score breaks the ties without moving calibration."""
+        raw = self._booster.predict_proba(self._frame(X))[:, 1]
+        return np.clip(self._iso.predict(raw) + 1e-6 * (raw - 0.5), 0.0, 1.0)
 
     def explain(self, X, top: int = 5) -> list[list[Factor]]:
         """Per row, the features with the largest TreeSHAP contributions (log-odds), largest first."""

@@ -26,7 +26,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     if task == "sentiment":
         p.add_argument("--format", default="csv", choices=["csv", "reviews_zh", "reviews_en"],
                        help="layout of --data (see `shopassist eval sentiment`)")
-        p.add_argument("--neutral", action="store_true", help="3-way model: 3-star reviews as neutral")
+        p.add_argument("--neutral", action=argparse.BooleanOptionalAction, default=True,
+                       help="3-way model with 3-star reviews as neutral (default; --no-neutral: 2-way, 3 stars dropped)")
         p.add_argument("--no-embeddings", action="store_true", help="TF-IDF branch only (no e5 embedder)")
     if task == "intent":
         p.add_argument("--uci", help="UCI Online Shoppers CSV: propensity fallback when the store has no sessions")
@@ -92,7 +93,7 @@ def train_all(store, out: Path) -> dict[str, str]:
     return results
 
 
-def train_sentiment(store, out: Path, data: str | None = None, fmt: str = "csv", neutral: bool = False,
+def train_sentiment(store, out: Path, data: str | None = None, fmt: str = "csv", neutral: bool = True,
                     embeddings: bool = True, progress: bool = False) -> str:
     from assistant.insights.sentiment import SentimentConfig, SentimentModel, weak_labels
 

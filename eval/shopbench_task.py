@@ -2,7 +2,10 @@
 backend, scored with the official metric of each question.
 
 Prompting follows the starter kit's zero-shot baseline: its system sentence, the question as the user
-message, greedy decoding, 100 new tokens (multiple choice: a few). Parsing follows its `parsers.py`
+message, greedy decoding, 100 new tokens (multiple choice: a few). Small models rarely start a reply with
+the option number, so `--mc constrained` also offers a second reading of multiple choice: the reply is
+constrained (JSON schema, a grammar on llama.cpp) to one of the listed option numbers; the official
+free-form protocol stays the default. Parsing follows its `parsers.py`
 (multiple choice: the first character as an integer; ranking / retrieval: the integers of the reply;
 NER: a Python list literal or comma-separated). Metrics follow its `metrics.py`: accuracy, hit@3,
 micro-F1 over a task's entities, ROUGE-L F, NDCG with 2^rel - 1 gains, BLEU (sacrebleu's 13a
@@ -201,9 +204,16 @@ class Cosine:
 
 
 # ---- the task -----------------------------------------------------------------------------------------
+def option_numbers(question: str) -> list[int]:
+    """The numbers of a multiple-choice question's options ("0. mouse pad" lines)."""
+    return sorted({int(n) for n in re.findall(r"^\s*(\d+)\.\s", question, re.M)}) or [0, 1, 2, 3]
+
+
 class ShopBenchTask:
-    def __init__(self, backend, cases: list[Case], max_tokens: int = DEFAULT_MAX_TOKENS, timeout_s: float = 600.0):
+    def __init__(self, backend, cases: list[Case], max_tokens: int = DEFAULT_MAX_TOKENS, timeout_s: float = 600.0,
+                 mc: str = "free"):
         self.backend, self._cases, self.max_tokens, self.timeout_s = backend, cases, max_tokens, timeout_s
+        self.mc = mc
         self._cosine = None
         self.name = "shopbench"
 
@@ -216,11 +226,18 @@ class ShopBenchTask:
         out = []
         for c in cases:
             t0 = time.perf_counter()
+            constrained = self.mc == "constrained" and c.meta["task_type"] == "multiple-choice"
+            schema = {"type": "object", "properties": {"answer": {"enum": option_numbers(c.input)}},
+                      "required": ["answer"]} if constrained else None
             try:
                 gen = self.backend.generate([{"role": "system", "content": SYSTEM}, {"role": "user", "content": c.input}],
-                                            max_tokens=MAX_TOKENS.get(c.meta["task_type"], self.max_tokens),
+                                            json_schema=schema,
+                                            max_tokens=12 if constrained else MAX_TOKENS.get(c.meta["task_type"],
+                                                                                             self.max_tokens),
                                             temperature=0.0, seed=0, timeout_s=self.timeout_s)
                 text, error = gen.text or gen.raw or "", None
+                if constrained:
+                    text = _answer_field(text)
             except (BackendError, BackendTimeout) as e:  # scored as an empty answer, the run goes on
                 text, error = "", str(e)
             out.append({"text": text, "error": error, "ms": (time.perf_counter() - t0) * 1e3})
@@ -236,6 +253,13 @@ class ShopBenchTask:
         return {**row, "task": case.meta["task_name"], "task_type": case.meta["task_type"],
                 "metric": case.meta["metric"], "track": case.meta["track"], "output": output["text"][:300],
                 "gold": case.expected, "latency_ms": output["ms"], "error": output.get("error")}
+
+
+def _answer_field(text: str) -> str:
+    try:
+        return str(json.loads(text)["answer"])
+    except (json.JSONDecodeError, KeyError, TypeError):
+        return text
 
 
 def score_answer(task_type: str, metric: str, text: str, gold: Any, cosine=None) -> dict[str, Any]:
@@ -314,8 +338,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", default=None)
     p.add_argument("--base-url", default=None)
     p.add_argument("--limit", type=int, default=None, help="only the first N questions (smoke test)")
+    p.add_argument("--only", default=None, help="comma-separated task types, e.g. multiple-choice")
     p.add_argument("--max-tokens", type=int, default=DEFAULT_MAX_TOKENS)
     p.add_argument("--timeout", type=float, default=600.0, help="seconds per question before it scores 0")
+    p.add_argument("--mc", choices=["free", "constrained"], default="free",
+                   help="multiple choice: free-form reply (official) or constrained to an option number")
     p.add_argument("--out", required=True)
 
 
@@ -326,8 +353,12 @@ def main(args: argparse.Namespace) -> int:
     from assistant.llm import load_backend
 
     backend = load_backend(args.backend, args.model, **({"base_url": args.base_url} if args.base_url else {}))
-    cases = load_questions(args.data)[: args.limit or None]
-    res = run_task(ShopBenchTask(backend, cases, args.max_tokens, args.timeout), aggregate=aggregate, batch_size=4)
+    cases = load_questions(args.data)
+    if args.only:
+        cases = [c for c in cases if c.meta["task_type"] in args.only.split(",")]
+    cases = cases[: args.limit or None]
+    res = run_task(ShopBenchTask(backend, cases, args.max_tokens, args.timeout, args.mc), aggregate=aggregate,
+                   batch_size=4)
     m = res.metrics
     parts = breakdowns(res.per_case)
     print_table([{"track": k, **v} for k, v in parts["per_track"].items()], title=f"shopbench: {args.data}")
@@ -336,6 +367,6 @@ def main(args: argparse.Namespace) -> int:
     payload = {**{k: m[k] for k in m if k in KEYS or k.startswith("track_")}, "latency_ms_p95": m["latency_ms_p95"],
                "task": "shopbench", **parts, "per_case": res.per_case,
                "meta": run_meta(task="shopbench", data=str(args.data), **backend_meta(backend, args.backend),
-                                max_tokens=args.max_tokens, system_prompt=SYSTEM, limit=args.limit)}
+                                max_tokens=args.max_tokens, system_prompt=SYSTEM, limit=args.limit, mc=args.mc)}
     write_results(args.out, payload)
     return 0

@@ -30,7 +30,7 @@ DONE, STOP = "###DONE###", "###STOP###"
 USD_TO_INR = 83.0  # MG-ShopDial budgets are in US dollars; the stores here price in rupees
 LIST_TOOLS = ("search_products", "recommend")
 ORDINALS = ("first", "second", "third", "fourth", "fifth")
-GREETING = "Hello! What are you shopping for today?"
+GREETING = "Hello! How can I help you today?"
 
 
 @dataclass
@@ -426,6 +426,7 @@ def aggregate(per_case: list[dict], outputs: list[Any]) -> dict[str, Any]:
             "constraint_violations": sum(r["violations"] for r in per_case),
             "grounded_sentence_rate": sum(r["grounded_sentences"] for r in per_case) / sentences if sentences else None,
             "user_done_rate": sum(r["ended"] == "done" for r in per_case) / n,
+            "premature_done_rate": sum(r["ended"] == "done" and not r["completed"] for r in per_case) / n,
             "turns_mean": sum(r["turns"] for r in per_case) / n,
             "turn_latency_ms_p50": percentile(lat, 50), "turn_latency_ms_p95": percentile(lat, 95),
             "n_goals": len(per_case), "n_achievable": len(achievable)}
@@ -445,8 +446,8 @@ def per_category(per_case: list[dict]) -> dict[str, dict[str, Any]]:
 
 
 KEYS = ["goal_completion_rate", "goal_completion_rate_achievable", "turns_to_completion_mean",
-        "constraint_violation_rate", "grounded_sentence_rate", "user_done_rate", "turn_latency_ms_p50",
-        "n_goals", "n_achievable"]
+        "constraint_violation_rate", "grounded_sentence_rate", "user_done_rate", "premature_done_rate",
+        "turn_latency_ms_p50", "n_goals", "n_achievable"]
 
 
 def default_mgshopdial_path() -> Path:

@@ -90,3 +90,21 @@ def test_the_dev_set_end_to_end_with_a_backend_that_knows_the_answers(tmp_path):
     r = json.loads(out.read_text())
     assert r["n_questions"] == 12 and r["task"] == "shopbench" and r["meta"]["backend"] == "scripted"
     assert 0.0 <= r["overall"] < 0.5 and not math.isnan(r["overall"]) and r["per_track"] and r["per_task_type"]
+
+
+def test_constrained_multiple_choice_offers_only_the_listed_options():
+    from eval.harness import Case
+
+    question = "Which one is a fruit?\n0. car\n1. apple\n2. chair\nAnswer: "
+    assert sb.option_numbers(question) == [0, 1, 2]
+    backend = ScriptedBackend([{"answer": 1}, "The answer is 1"])
+    case = Case("task2-01", question, 1, {"task_name": "task2", "task_type": "multiple-choice", "metric": "accuracy",
+                                          "track": "t"})
+    constrained = sb.ShopBenchTask(backend, [case], mc="constrained")
+    out = constrained.run_batch([case])[0]
+    schema = backend.calls[0].json_schema
+    assert schema["properties"]["answer"]["enum"] == [0, 1, 2] and out["text"] == "1"
+    assert constrained.evaluate(case, out)["score"] == 1.0
+    free = sb.ShopBenchTask(backend, [case])  # the official reading: the first character must be the number
+    out = free.run_batch([case])[0]
+    assert backend.calls[1].json_schema is None and free.evaluate(case, out)["score"] == 0.0

@@ -143,6 +143,7 @@ def test_scripted_simulation_is_deterministic_and_scored_from_what_the_assistant
     assert order["completed"] and order["turns_to_completion"] == 1
     m = sim.aggregate(first, [])
     assert m["goal_completion_rate"] == 1.0 and m["constraint_violation_rate"] == 0.0 and m["n_goals"] == 3
+    assert m["premature_done_rate"] == 0.0 and m["turns_to_completion_mean"] == pytest.approx(2.0)
 
 
 def test_products_shown_outside_the_goal_limits_count_as_violations(index):
@@ -167,6 +168,12 @@ def test_llm_shopper_gets_the_goal_and_ends_on_done(index):
     assert "true wireless earbuds under ₹1,500" in first[0].content and first[-1].content == sim.GREETING
     assert "Products shown:" in backend.calls[1].messages[-1].content  # the shopper sees the product cards
     assert backend.calls[1].messages[-2].role == "assistant"           # its own message, roles flipped
+    # a shopper that says done before its goal's cart step: premature, and not a completion
+    eager = ScriptedBackend(["I need true wireless earbuds under 1500 rupees", "###DONE###"])
+    task = sim.SimulationTask(Assistant(index, None), [earbuds_goal()], lambda goal, turns: eager, max_turns=4)
+    rows = [task.evaluate(c, task.run_batch([c])[0]) for c in task.cases()]
+    m = sim.aggregate(rows, [])
+    assert not rows[0]["completed"] and m["user_done_rate"] == 1.0 and m["premature_done_rate"] == 1.0
 
 
 def test_simulate_command_writes_transcripts(index, tmp_path):

@@ -270,6 +270,8 @@ def overview(paths: list[str], results: list[dict[str, Any]]) -> tuple[list[str]
 def fmt(v: Any) -> str:
     if isinstance(v, bool):
         return "yes" if v else "no"
+    if isinstance(v, list) and v and all(isinstance(x, bool) for x in v):  # pass/fail per repeated run
+        return "".join("✓" if x else "✗" for x in v)
     if isinstance(v, float):
         if math.isnan(v):
             return "n/a"
@@ -295,8 +297,8 @@ def _table_html(cols: list[str], rows: list[list[Any]]) -> str:
 
 
 def _case_html(row: dict[str, Any]) -> str:
-    scalars = {k: v for k, v in row.items()
-               if k not in ("transcript", "turns", "_query", "goal") and not isinstance(v, (list, dict))}
+    scalars = {k: v for k, v in row.items() if k not in ("transcript", "turns", "_query", "goal")
+               and (not isinstance(v, (list, dict)) or (isinstance(v, list) and v and all(isinstance(x, bool) for x in v)))}
     parts = [f"<div class='case'><b>{html.escape(str(row.get('id', '')))}</b> "
              f"<span class='meta'>{html.escape(', '.join(f'{k}={fmt(v)}' for k, v in scalars.items() if k != 'id'))}</span>"]
     q = row.get("_query")
@@ -364,8 +366,8 @@ def _case_md(row: dict[str, Any]) -> str:
         lines.append(f"  query: `{row['_query']['query']}` filters {json.dumps(row['_query'].get('filters') or {}, ensure_ascii=False)}")
     if row.get("goal"):
         lines.append(f"  goal: {row['goal']}")
-    scalars = [f"{k}={fmt(v)}" for k, v in row.items()
-               if k not in ("id", "transcript", "turns", "_query", "goal") and not isinstance(v, (list, dict))]
+    scalars = [f"{k}={fmt(v)}" for k, v in row.items() if k not in ("id", "transcript", "turns", "_query", "goal")
+               and (not isinstance(v, (list, dict)) or (isinstance(v, list) and v and all(isinstance(x, bool) for x in v)))]
     if scalars:
         lines.append("  " + ", ".join(scalars))
     for i, t in enumerate(row.get("transcript") or [], 1):

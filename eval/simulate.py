@@ -31,6 +31,7 @@ USD_TO_INR = 83.0  # MG-ShopDial budgets are in US dollars; the stores here pric
 LIST_TOOLS = ("search_products", "recommend")
 ORDINALS = ("first", "second", "third", "fourth", "fifth")
 GREETING = "Hello! How can I help you today?"
+SHOP, YOU = "Shop assistant:", "You:"
 
 
 @dataclass
@@ -248,7 +249,8 @@ class RuleShopper:
         self.turn, self.rephrased, self.target, self.cart_asked = 0, 0, None, 0
 
     def __call__(self, messages, tools=None) -> str:
-        shop = next((m.content for m in reversed(messages) if m.role == "user"), "")
+        last = next((m.content for m in reversed(messages) if m.role == "user"), "")
+        shop = last.rsplit(SHOP, 1)[-1]  # the assistant's latest turn
         self.turn += 1
         if self.turn == 1:
             return self.goal.opening
@@ -288,32 +290,36 @@ class RuleShopper:
 
 
 class SimulatedUser:
-    """The shopper side of a conversation, played by any backend (roles flipped: the assistant's
-    messages are the simulator's 'user' turns)."""
+    """The shopper side of a conversation, played by any backend. The conversation so far is one user
+    message ending with the assistant's latest turn (small models lose track of flipped chat roles), and
+    the backend writes the shopper's next message."""
 
     def __init__(self, backend, goal: Goal, max_turns: int, temperature: float = 0.0, seed: int = 0):
         import prompts
 
         self.backend, self.temperature, self.seed = backend, temperature, seed
-        self.messages = [{"role": "system", "content": prompts.render("simulated_user.md", goal=goal.desc,
-                                                                      max_turns=max_turns, language="English")},
-                         {"role": "user", "content": GREETING}]
+        self.system = prompts.render("simulated_user.md", goal=goal.desc, max_turns=max_turns, language="English")
+        self.lines = [f"{SHOP} {GREETING}"]
 
     def next(self) -> tuple[str, str | None]:
         """(message, None) or ("", "done" | "stop") when the shopper ends the conversation."""
-        gen = self.backend.generate(self.messages, max_tokens=80, temperature=self.temperature, seed=self.seed)
+        prompt = ("Conversation so far:\n" + "\n".join(self.lines)
+                  + "\n\nWrite your next message as the shopper (only the message), or ###DONE### or ###STOP###.")
+        gen = self.backend.generate([{"role": "system", "content": self.system}, {"role": "user", "content": prompt}],
+                                    max_tokens=80, temperature=self.temperature, seed=self.seed)
         text = (gen.text or gen.raw or "").strip()
         if DONE in text or STOP in text:
             return "", "done" if DONE in text else "stop"
-        text = re.sub(r"^(shopper|customer|user|me)\s*:\s*", "", text.split("\n\n")[0].strip(), flags=re.I)
+        text = text.split("\n")[0].strip()
+        text = re.sub(r"^(you|shopper|customer|user|me)\s*(\(shopper\))?\s*:\s*", "", text, flags=re.I)
         text = text.strip().strip('"').strip()
         if not text:
             return "", "stop"
-        self.messages.append({"role": "assistant", "content": text})
+        self.lines.append(f"{YOU} {text}")
         return text, None
 
     def hear(self, result) -> None:
-        self.messages.append({"role": "user", "content": shop_view(result)})
+        self.lines.append(f"{SHOP} {shop_view(result)}")
 
 
 # ---- the task ----------------------------------------------------------------------------------------

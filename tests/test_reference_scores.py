@@ -2,8 +2,9 @@
 drops beyond its tolerance (eval/reference/*.json with `"recompute_in_test": true`).
 
 Cheap means no LLM: retrieval on the Chinese dev set and the English dev suite, the dialogue suites and the
-scripted-shopper simulation with templated replies (`--backend none`). The three indexes are built once per
-session in a pytest temporary folder (about 4 min of CPU, mostly embedding the amazon.in catalog); set
+scripted-shopper simulation with templated replies (`--backend none`). The three indexes (the demo one as
+`shopassist demo` builds it, with its trained models) are built once per session in a pytest temporary folder
+(about 4.5 min of CPU, mostly embedding the amazon.in catalog); set
 SHOPASSIST_REFERENCE_INDEXES=DIR to keep them between sessions while working on the scores.
 
 A better score passes and says so. After an intended change, rewrite the reference files from this run with
@@ -24,11 +25,11 @@ from tests.conftest import ROOT, SHARED_DATA
 REFERENCE_DIR = ROOT / "eval" / "reference"
 pytestmark = [pytest.mark.slow, pytest.mark.data]
 
-INDEXES = {  # name -> `shopassist index` arguments
+INDEXES = {  # name -> `shopassist index` arguments; "demo" is built as `shopassist demo` does (with its models)
     "zh_multicpr": ["--catalog", "{shared}/retrieval_zh_multicpr/corpus.jsonl", "--map", "product_id=doc_id",
                     "--map", "title=title"],
     "amazon_in": ["--catalog", "{shared}/catalog_amazon_in/amazon.csv", "--format", "amazon_in"],
-    "demo": ["--catalog", "demo"],
+    "demo": None,
 }
 
 
@@ -51,8 +52,13 @@ def index_dir(tmp_path_factory):
 
     def get(name: str) -> Path:
         out = base / name
-        if not (out / "index").is_dir():
-            assert main(["index", *_fill(INDEXES[name], shared=str(SHARED_DATA)), "--out", str(out), "--quiet"]) == 0
+        if (out / "index").is_dir():
+            return out
+        if INDEXES[name] is None:
+            from ui.commands.demo import ensure_demo_index
+
+            return Path(ensure_demo_index(out))
+        assert main(["index", *_fill(INDEXES[name], shared=str(SHARED_DATA)), "--out", str(out), "--quiet"]) == 0
         return out
 
     return get

@@ -106,7 +106,8 @@ def test_shop_view_cards_parse_back_into_position_price_rating():
 
 def test_rule_shopper_picks_the_first_fitting_product_then_asks_for_reviews_and_the_cart():
     shopper = sim.RuleShopper(earbuds_goal(needs=("shown", "reviews", "cart")))
-    msg = lambda text: [SimpleNamespace(role="user", content=text)]  # noqa: E731
+    old = f"{sim.SHOP} Products shown:\n1. [E9] Old pick | ₹100 | 5.0★\n{sim.YOU} more please\n"  # an earlier turn
+    msg = lambda text: [SimpleNamespace(role="user", content=f"{old}{sim.SHOP} {text}")]  # noqa: E731
     assert shopper(msg("Hello!")) == earbuds_goal().opening
     listing = "Here you go.\nProducts shown:\n1. [E2] Voltix | ₹999 | 3.6★\n2. [E1] Auralis | ₹1,299 | 4.3★"
     assert shopper(msg(listing)) == "What do reviews say about the battery of the second one?"
@@ -165,9 +166,10 @@ def test_llm_shopper_gets_the_goal_and_ends_on_done(index):
     out = task.run_batch(task.cases())[0]
     assert len(out["turns"]) == 1 and out["ended"] == "done"
     first = backend.calls[0].messages
-    assert "true wireless earbuds under ₹1,500" in first[0].content and first[-1].content == sim.GREETING
-    assert "Products shown:" in backend.calls[1].messages[-1].content  # the shopper sees the product cards
-    assert backend.calls[1].messages[-2].role == "assistant"           # its own message, roles flipped
+    assert "true wireless earbuds under ₹1,500" in first[0].content and sim.GREETING in first[-1].content
+    second = backend.calls[1].messages[-1].content
+    assert "You: I need true wireless earbuds under 1500 rupees" in second  # its own message in the transcript
+    assert second.rindex("Products shown:") > second.rindex("You:")       # then the cards it was shown
     # a shopper that says done before its goal's cart step: premature, and not a completion
     eager = ScriptedBackend(["I need true wireless earbuds under 1500 rupees", "###DONE###"])
     task = sim.SimulationTask(Assistant(index, None), [earbuds_goal()], lambda goal, turns: eager, max_turns=4)

@@ -259,3 +259,16 @@ def test_low_ratings_are_seen_but_not_liked():
     assert data.seen[u, k0] == 1 and data.weights[u, k0] == 0
     assert data.weights[u, data.item_index["H0"]] == EVENT_WEIGHTS["purchase"]
     assert "K0" not in [r.product_id for r in fit_recommender(data).recommend("mia", k=20)]
+
+
+def test_now_moves_the_trending_window():
+    store = friends_store(with_friends=False)
+    store.interactions += [buy(f"s{s}", "K5", 28) for s in range(3)]  # a late burst for K5
+    store.users["new"] = User("new", "Newcomer")
+    rec = fit_recommender(from_store(store)[0])
+    day10 = from_store(store)[0].times.data.min() + 86400.0 * 9
+    late = rec.recommend("new", k=1, candidate_filter=["K5"])[0]
+    early = rec.recommend("new", k=1, candidate_filter=["K5"], now=day10)[0]
+    assert any(r.startswith("trending: 3 shoppers showed interest in it") for r in late.reasons), late.reasons
+    assert late.components["trending"] > 0
+    assert "trending" not in early.components and not any("trending" in r for r in early.reasons)

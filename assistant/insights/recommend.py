@@ -115,10 +115,14 @@ class Recommender:
     # ---- one user (the tool) ------------------------------------------------------------------
     def recommend(self, user_id: str | None, k: int = 5, context_vector: np.ndarray | None = None,
                   candidate_filter: Callable[[str], bool] | Collection[str] | None = None,
-                  allow_seen: bool = False) -> list[Recommendation]:
-        """Top-k products for the session's user (None or unknown: popularity only), with reasons."""
+                  allow_seen: bool = False, now: float | None = None) -> list[Recommendation]:
+        """Top-k products for the session's user (None or unknown: popularity only), with reasons.
+
+        `now` (unix seconds) is the moment trending and friends' recency are measured at; by default the
+        user's latest event (for a user without one, the latest event of anyone).
+        """
         user = self.data.user_index.get(user_id) if user_id is not None else None
-        norm, ref = self._normalised_for(user)
+        norm, ref = self._normalised_for(user, now)
         weights = self.weights_for(norm)
         scores = blend(norm, weights).ravel().astype(np.float64)
         allowed = self._allowed(user, candidate_filter, allow_seen)
@@ -134,13 +138,13 @@ class Recommender:
             return self.weights
         return {n: 1.0 for n in COLD_START if n in norm}
 
-    def _normalised_for(self, user: int | None) -> tuple[dict[str, np.ndarray], float]:
+    def _normalised_for(self, user: int | None, now: float | None) -> tuple[dict[str, np.ndarray], float]:
         if user is None:  # popularity and trending read no user rows; "now" is the latest event of anyone
-            ref = float(self.data.times.data.max()) if self.data.times.nnz else 0.0
+            ref = now if now is not None else float(self.data.times.data.max()) if self.data.times.nnz else 0.0
             comps = {n: self.components[n].score(np.zeros(1, np.int64), np.array([ref]))
                      for n in ("popularity", "trending") if n in self.components}
         else:
-            ref = float(self.data.reference_times(np.array([user]))[0])
+            ref = now if now is not None else float(self.data.reference_times(np.array([user]))[0])
             comps = self.component_scores(np.array([user]), np.array([ref]))
         return {n: normalise(s)[0] for n, s in comps.items()}, ref
 
@@ -171,7 +175,8 @@ class Recommender:
         lo = float(sim[steered].min()) if steered.any() else 0.0
         span = max(float(sim[steered].max()) - lo, 1e-6) if steered.any() else 1.0
         context = np.where(steered, (sim - lo) / span, 0.0)
-        steered_norm = {**norm, "context": context, "context_similarity": np.maximum(sim, 0.0)}
+        steered_norm = {**norm, "context": context, "context_similarity": np.maximum(sim, 0.0),
+                        "context_pool": np.array(float(steered.sum()))}
         return steered, base + self.config.context_weight * context, steered_norm
 
     def _explained(self, user: int | None, item: int, score: float, norm: dict[str, np.ndarray],
@@ -182,7 +187,7 @@ class Recommender:
             contrib["context"] = float(self.config.context_weight * norm["context"][item])
         reasons, evidence = explain(self.data, self.components, user, item, contrib, ref)
         if contrib.get("context", 0) > 0:
-            n = self.config.context_pool
+            n = int(norm["context_pool"])
             reasons.insert(0, f"close to your request (among the {n} products nearest to it)")
             evidence["context"] = {"similarity": round(float(norm["context_similarity"][item]), 4), "pool": n}
         if not reasons:
@@ -204,16 +209,23 @@ def fit_ablation(data: InteractionData, config: RecommenderConfig | None = None,
     config = config or RecommenderConfig()
     pools = _validation_pools(data, config, vectors)
     comps = fit_components(build_components(config, vectors), data)
-    out = []
-    for allowed in (list(comps), [n for n in comps if n not in drop]):
-        weights, report = learn_weights(pools, allowed, k=config.target_k) if pools else ({}, {})
-        report["weights_source"] = "validation" if pools else "default (fewer than 10 validation users)"
-        if not any(weights.values()):
-            weights = {n: 1.0 for n in allowed}
-            report["weights_source"] = "default (no validation signal)"
-        out.append(Recommender(data, {n: comps[n] for n in allowed}, {n: weights.get(n, 0.0) for n in allowed},
-                               config, {"validation": report, "data_hash": data.digest()}))
-    return out[0], out[1]
+    kept = [n for n in comps if n not in drop]
+    ablated = _weighted(data, comps, kept, pools, config, ())
+    if not drop:
+        return ablated, ablated
+    full = _weighted(data, comps, list(comps), pools, config, (ablated.weights,))
+    return full, ablated
+
+
+def _weighted(data: InteractionData, comps: dict[str, Component], allowed: list[str], pools: Pools | None,
+              config: RecommenderConfig, starts: tuple[dict[str, float], ...]) -> Recommender:
+    weights, report = learn_weights(pools, allowed, k=config.target_k, starts=starts) if pools else ({}, {})
+    report["weights_source"] = "validation" if pools else "default (fewer than 10 validation users)"
+    if not any(weights.values()):
+        weights = {n: 1.0 for n in allowed}
+        report["weights_source"] = "default (no validation signal)"
+    return Recommender(data, {n: comps[n] for n in allowed}, {n: weights.get(n, 0.0) for n in allowed}, config,
+                       {"validation": report, "data_hash": data.digest()})
 
 
 def _validation_pools(data: InteractionData, config: RecommenderConfig, vectors: np.ndarray | None) -> Pools | None:

@@ -2,11 +2,10 @@
 
 Each component's scores are normalised per user (clipped at 0, divided by the user's maximum) and summed with
 non-negative weights. Weights are learned by coordinate ascent over a small grid, maximising
-(Recall@K + NDCG@K) / 2 of each validation user's held-out item; a step is taken only when its paired gain
-over the validation users is significant (mean > 2 standard errors), so noise moves no weight. Two starts:
-the best single component, and equal weights (the better end wins). To keep that search cheap, each validation user keeps a candidate pool: the
-union of every component's top `pool_size` unseen items; a held-out item outside the pool counts as a miss
-(a slight underestimate, the same for every weight setting).
+(Recall@K + NDCG@K) / 2 of each validation user's held-out item; a step must gain more than one user's worth.
+Two starts: the best single component, and equal weights (the better end wins). To keep that search cheap,
+each validation user keeps a candidate pool: the union of every component's top `pool_size` unseen items; a
+held-out item outside the pool counts as a miss (a slight underestimate, the same for every weight setting).
 
 Knows arrays of scores and targets; knows nothing about users, products or explanations.
 """
@@ -79,6 +78,8 @@ def build_pools(score_batch: Callable[[np.ndarray], dict[str, np.ndarray]], user
         comps = score_batch(ub)
         names = list(comps)
         stack = np.stack([normalise(comps[n]) for n in names], axis=2)  # B x items x C
+        if not np.isfinite(stack).all():
+            raise FloatingPointError(f"component scores are not finite ({', '.join(names)}): a component bug")
         for j, seen in enumerate(seen_rows(ub)):
             f = stack[j]
             f[seen] = -1.0
@@ -104,17 +105,13 @@ def per_user_objective(ranks: np.ndarray, k: int = 20) -> np.ndarray:
     return (hit + np.where(hit, 1.0 / np.log2(np.minimum(ranks, k) + 2.0), 0.0)) / 2.0
 
 
-def _significant(gain: np.ndarray, z: float) -> bool:
-    """Paired gain over the validation users: mean > z standard errors and at least half a user's worth."""
-    n = len(gain)
-    return n > 1 and gain.mean() > max(z * gain.std(ddof=1) / np.sqrt(n), 0.5 / n)
-
-
 def _ascend(w: np.ndarray, idx: list[int], value: Callable[[np.ndarray], np.ndarray], grid: Sequence[float],
-            rounds: int, z: float) -> tuple[np.ndarray, np.ndarray]:
-    """Coordinate ascent over the grid from `w`, keeping only significant steps, so noise adds no weight.
-    Returns (weights, per-user objective)."""
+            rounds: int) -> tuple[np.ndarray, np.ndarray]:
+    """Coordinate ascent over the grid from `w`; a step must gain more than one validation user's worth (a
+    hit at rank 1), so a component that only moves a user or two gets no weight. Returns (weights, per-user
+    objective)."""
     current = value(w)
+    min_gain = 1.0 / len(current)
     for _ in range(rounds):
         improved = False
         for c in idx:
@@ -124,24 +121,25 @@ def _ascend(w: np.ndarray, idx: list[int], value: Callable[[np.ndarray], np.ndar
                 if not trial.any() or g == w[c]:
                     continue
                 per_user = value(trial)
-                if _significant(per_user - current, z):
+                if per_user.mean() > current.mean() + min_gain:
                     current, w, improved = per_user, trial, True
         if not improved:
             break
     return w, current
 
 
-def learn_weights(pools: Pools, allowed: Sequence[str], k: int = 20, rounds: int = 3,
-                  grid: Sequence[float] = GRID, z: float = 2.0) -> tuple[dict[str, float], dict[str, float]]:
-    """Coordinate ascent from the best single component and from equal weights; the better end wins. Every step
-    must be a significant paired gain over the validation users (see _significant): from the single start a
-    component is added only when that helps significantly, from the equal start dropped only when that does.
+def learn_weights(pools: Pools, allowed: Sequence[str], k: int = 20, rounds: int = 3, grid: Sequence[float] = GRID,
+                  starts: Sequence[dict[str, float]] = ()) -> tuple[dict[str, float], dict[str, float]]:
+    """Coordinate ascent from the best single component, from equal weights and from `starts` (e.g. the weights
+    learned without one component, so that adding a component can never end below leaving it out); the
+    better end wins.
 
     Returns (weights scaled so the largest is 1, a report with the validation objective of each stage).
     """
     idx = [pools.names.index(n) for n in allowed if n in pools.names]
     if not idx or not len(pools.features):
         return {}, {"validation_users": float(len(pools.features))}
+
     def value(w: np.ndarray) -> np.ndarray:
         return per_user_objective(pools.ranks(w), k)
 
@@ -154,8 +152,9 @@ def learn_weights(pools: Pools, allowed: Sequence[str], k: int = 20, rounds: int
     best_single[max(singles, key=singles.get)] = 1.0
     equal = np.zeros(len(pools.names))
     equal[idx] = 1.0
-    w, current = max((_ascend(start, idx, value, grid, rounds, z) for start in (best_single, equal)),
-                     key=lambda r: float(r[1].mean()))
+    given = [np.array([s.get(n, 0.0) if n in allowed else 0.0 for n in pools.names]) for s in starts]
+    ends = [_ascend(start, idx, value, grid, rounds) for start in [best_single, equal, *given] if start.any()]
+    w, current = max(ends, key=lambda r: float(r[1].mean()))
     best = float(current.mean())
     w = w / max(w.max(), 1e-12)
     report = {f"single_{pools.names[c]}": v for c, v in singles.items()}

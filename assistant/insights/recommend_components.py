@@ -218,7 +218,8 @@ class Social:
     def fit(self, data: InteractionData) -> None:
         self.x, self.times, self.events = binary(data.weights), data.times.tocsr(), data.events.tocsr()
         self.conf = data.weights.tocsr()
-        if not np.array_equal(self.conf.indices, self.times.indices):
+        if not (np.array_equal(self.conf.indptr, self.times.indptr)
+                and np.array_equal(self.conf.indices, self.times.indices)):
             raise ValueError("weights and times must share one sparsity pattern")
         self.available = data.ties.nnz > 0
         self.ties = self._effective_ties(data.ties.tocsr())
@@ -258,7 +259,8 @@ class Social:
         return out
 
     def evidence(self, user: int, item: int) -> dict[str, Any]:
-        """Tied users who liked `item` (strongest tie first) with their strongest event code, or the 2-hop count."""
+        """Tied users who liked `item` (strongest tie first) with their strongest event codes; failing that,
+        the friends of friends who liked it."""
         lo, hi = self.ties.indptr[user], self.ties.indptr[user + 1]
         friends, strength = self.ties.indices[lo:hi], self.ties.data[lo:hi]
         codes = self.events[friends][:, [item]].toarray().ravel() if len(friends) else np.zeros(0)

@@ -40,9 +40,11 @@ def _grouped(people: list[int], codes: list[int], data: InteractionData, noun: t
 
 
 def _counts_phrase(codes: np.ndarray) -> str:
-    """'12 shoppers bought it, 3 viewed it' from the likers' strongest events (two largest groups)."""
-    counts = Counter(verb(c, "it") for c in codes)
-    return ", ".join(f"{n} shopper{'s' if n > 1 else ''} {v}" for v, n in counts.most_common(2))
+    """'5 shoppers bought it, 12 viewed it' from the likers' strongest events (the two largest groups,
+    strongest event first)."""
+    counts = Counter(int(c) for c in codes)
+    top = sorted(c for c, _ in counts.most_common(2))
+    return ", ".join(f"{counts[c]} shopper{'s' if counts[c] > 1 else ''} {verb(c, 'it')}" for c in top)
 
 
 def _own_verb(data: InteractionData, user: int, item: int) -> str:

@@ -30,7 +30,6 @@ DONE, STOP = "###DONE###", "###STOP###"
 USD_TO_INR = 83.0  # MG-ShopDial budgets are in US dollars; the stores here price in rupees
 LIST_TOOLS = ("search_products", "recommend")
 ORDINALS = ("first", "second", "third", "fourth", "fifth")
-GREETING = "Hello! How can I help you today?"
 SHOP, YOU = "Shop assistant:", "You:"
 
 
@@ -298,14 +297,20 @@ class SimulatedUser:
         import prompts
 
         self.backend, self.temperature, self.seed = backend, temperature, seed
-        self.system = prompts.render("simulated_user.md", goal=goal.desc, max_turns=max_turns, language="English")
-        self.lines = [f"{SHOP} {GREETING}"]
+        # the end markers are left out of the first turn's prompt: a small model otherwise "ends" at once
+        self.system = {first: prompts.render("simulated_user.md", goal=goal.desc, max_turns=max_turns,
+                                             language="English", first=first) for first in (True, False)}
+        self.lines: list[str] = []
 
     def next(self) -> tuple[str, str | None]:
         """(message, None) or ("", "done" | "stop") when the shopper ends the conversation."""
-        prompt = ("Conversation so far:\n" + "\n".join(self.lines)
-                  + "\n\nWrite your next message as the shopper (only the message), or ###DONE### or ###STOP###.")
-        gen = self.backend.generate([{"role": "system", "content": self.system}, {"role": "user", "content": prompt}],
+        if not self.lines:
+            prompt = "The chat has not started. Write your first message to the shop assistant (only the message)."
+        else:
+            prompt = ("Conversation so far:\n" + "\n".join(self.lines) + "\n\nWrite your next message as the "
+                      "shopper (only the message), or ###DONE### or ###STOP###.")
+        system = self.system[not self.lines]
+        gen = self.backend.generate([{"role": "system", "content": system}, {"role": "user", "content": prompt}],
                                     max_tokens=80, temperature=self.temperature, seed=self.seed)
         text = (gen.text or gen.raw or "").strip()
         if DONE in text or STOP in text:

@@ -166,7 +166,8 @@ def test_llm_shopper_gets_the_goal_and_ends_on_done(index):
     out = task.run_batch(task.cases())[0]
     assert len(out["turns"]) == 1 and out["ended"] == "done"
     first = backend.calls[0].messages
-    assert "true wireless earbuds under ₹1,500" in first[0].content and sim.GREETING in first[-1].content
+    assert "true wireless earbuds under ₹1,500" in first[0].content and sim.DONE not in first[0].content
+    assert sim.DONE in backend.calls[1].messages[0].content  # how to end: from the second message on
     second = backend.calls[1].messages[-1].content
     assert "You: I need true wireless earbuds under 1500 rupees" in second  # its own message in the transcript
     assert second.rindex("Products shown:") > second.rindex("You:")       # then the cards it was shown

@@ -283,9 +283,10 @@ def fmt(v: Any) -> str:
 CSS = """body{font-family:system-ui,sans-serif;margin:24px;max-width:1200px;color:#222}
 h1{font-size:22px}h2{font-size:18px;border-bottom:2px solid #4C78A8;padding-bottom:4px;margin-top:36px}
 h3{font-size:15px;margin-top:20px}table{border-collapse:collapse;margin:8px 0;font-size:13px}
-td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#eef2f7}td:first-child,th:first-child{text-align:left}
-td.l{text-align:left}.prov td{text-align:left;border:none;padding:1px 10px 1px 0}.case{border:1px solid #ddd;border-radius:6px;padding:8px;margin:8px 0}
-.u{color:#1f4e79}.a{color:#333}.meta{color:#777;font-size:12px}.bad{color:#b00020}figure{display:inline-block;margin:6px}
+td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#eef2f7}
+td:first-child,th:first-child,td.l{text-align:left}.prov td{text-align:left;border:none;padding:1px 10px 1px 0}
+.case{border:1px solid #ddd;border-radius:6px;padding:8px;margin:8px 0}.u{color:#1f4e79}.a{color:#333}
+.meta{color:#777;font-size:12px}.bad{color:#b00020}figure{display:inline-block;margin:6px}
 figcaption{font-size:12px;color:#555}.wide{overflow-x:auto}"""
 
 
@@ -296,11 +297,19 @@ def _table_html(cols: list[str], rows: list[list[Any]]) -> str:
     return f"<div class='wide'><table><tr>{head}</tr>{body}</table></div>"
 
 
+def _scalars(row: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The one-line fields of a case: numbers, flags, short strings, pass/fail lists of repeated runs."""
+    def shown(v: Any) -> bool:
+        return not isinstance(v, (list, dict)) or (isinstance(v, list) and bool(v)
+                                                    and all(isinstance(x, bool) for x in v))
+
+    return [(k, v) for k, v in row.items() if k not in ("id", "transcript", "turns", "_query", "goal") and shown(v)]
+
+
 def _case_html(row: dict[str, Any]) -> str:
-    scalars = {k: v for k, v in row.items() if k not in ("transcript", "turns", "_query", "goal")
-               and (not isinstance(v, (list, dict)) or (isinstance(v, list) and v and all(isinstance(x, bool) for x in v)))}
+    scalars = ", ".join(f"{k}={fmt(v)}" for k, v in _scalars(row))
     parts = [f"<div class='case'><b>{html.escape(str(row.get('id', '')))}</b> "
-             f"<span class='meta'>{html.escape(', '.join(f'{k}={fmt(v)}' for k, v in scalars.items() if k != 'id'))}</span>"]
+             f"<span class='meta'>{html.escape(scalars)}</span>"]
     q = row.get("_query")
     if q:
         parts.append(f"<div>query: <b>{html.escape(str(q['query']))}</b> <span class='meta'>filters "
@@ -327,7 +336,8 @@ def _turn_html(i: int, t: dict[str, Any], scored: dict[str, Any]) -> str:
     out.append(f"<div class='meta'>&nbsp;&nbsp;&nbsp;{html.escape(' | '.join(m for m in meta if m))}</div>")
     bad = [f"failed: {', '.join(fails)}" if fails else "",
            f"ungrounded: {t['ungrounded_sentences']}" if t.get("ungrounded_sentences") else "",
-           f"constraint violations: {t['violations']}" if isinstance(t.get("violations"), int) and t["violations"] else ""]
+           f"constraint violations: {t['violations']}" if isinstance(t.get("violations"), int) and t["violations"]
+           else ""]
     if any(bad):
         out.append(f"<div class='bad meta'>&nbsp;&nbsp;&nbsp;{html.escape(' | '.join(b for b in bad if b))}</div>")
     return "".join(out)
@@ -339,14 +349,14 @@ def to_html(paths: list[str], results: list[dict[str, Any]], sections: list[Sect
     cols, rows = overview(paths, results)
     parts.append("<h3>Overview</h3>" + _table_html(cols, rows))
     for s in sections:
-        parts.append(f"<h2>{html.escape(s.title)}</h2><table class='prov'>"
-                     + "".join(f"<tr><td><b>{html.escape(k)}</b></td><td>{html.escape(v)}</td></tr>" for k, v in s.provenance)
-                     + "</table>")
+        prov = "".join(f"<tr><td><b>{html.escape(k)}</b></td><td>{html.escape(v)}</td></tr>" for k, v in s.provenance)
+        parts.append(f"<h2>{html.escape(s.title)}</h2><table class='prov'>{prov}</table>")
         for title, c, r in s.tables:
             parts.append(f"<h3>{html.escape(title)}</h3>" + _table_html(c, r))
         for f in s.figures:
-            parts.append(f"<figure><img alt='{html.escape(f.title)}' src='data:image/png;base64,"
-                         f"{base64.b64encode(f.png).decode()}'><figcaption>{html.escape(f.title)}</figcaption></figure>")
+            data = base64.b64encode(f.png).decode()
+            parts.append(f"<figure><img alt='{html.escape(f.title)}' src='data:image/png;base64,{data}'>"
+                         f"<figcaption>{html.escape(f.title)}</figcaption></figure>")
         if s.failures:
             parts.append(f"<h3>{html.escape(s.failure_title)}</h3>" + "".join(_case_html(row) for row in s.failures))
     parts.append("</body></html>")
@@ -363,11 +373,11 @@ def _table_md(cols: list[str], rows: list[list[Any]]) -> str:
 def _case_md(row: dict[str, Any]) -> str:
     lines = [f"- **{row.get('id', '')}**"]
     if row.get("_query"):
-        lines.append(f"  query: `{row['_query']['query']}` filters {json.dumps(row['_query'].get('filters') or {}, ensure_ascii=False)}")
+        q = row["_query"]
+        lines.append(f"  query: `{q['query']}` filters {json.dumps(q.get('filters') or {}, ensure_ascii=False)}")
     if row.get("goal"):
         lines.append(f"  goal: {row['goal']}")
-    scalars = [f"{k}={fmt(v)}" for k, v in row.items() if k not in ("id", "transcript", "turns", "_query", "goal")
-               and (not isinstance(v, (list, dict)) or (isinstance(v, list) and v and all(isinstance(x, bool) for x in v)))]
+    scalars = [f"{k}={fmt(v)}" for k, v in _scalars(row)]
     if scalars:
         lines.append("  " + ", ".join(scalars))
     for i, t in enumerate(row.get("transcript") or [], 1):
@@ -375,7 +385,8 @@ def _case_md(row: dict[str, Any]) -> str:
         lines.append(f"     assistant: {str(t.get('reply', '')).replace(chr(10), ' ')}")
         tools = ", ".join(c["name"] + ("(error)" if c.get("error") else "") for c in t.get("tools") or [])
         if tools or t.get("products"):
-            lines.append(f"     tools: {tools or '-'}; products: {', '.join(map(str, (t.get('products') or [])[:6])) or '-'}")
+            products = ", ".join(map(str, (t.get("products") or [])[:6]))
+            lines.append(f"     tools: {tools or '-'}; products: {products or '-'}")
     return "\n".join(lines)
 
 

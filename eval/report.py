@@ -57,6 +57,10 @@ def provenance(r: dict[str, Any]) -> list[tuple[str, str]]:
         model = m.get("model") or ""
         sha = m.get("model_sha256")
         out.append(("backend", f"{m['backend']} {model}".strip() + (f" (sha256 {sha[:16]}…)" if sha else "")))
+    if isinstance(m.get("user"), dict):  # a simulated shopper's own backend
+        u = m["user"]
+        out.append(("shopper", f"{u.get('backend')} {u.get('model') or ''}".strip()
+                    + (f", temperature {u['temperature']}" if u.get("temperature") is not None else "")))
     decoding = [f"{k} {m[k]}" for k in ("temperature", "seed") if m.get(k) is not None]
     if m.get("repeats", 1) > 1:
         decoding.append(f"{m['repeats']} runs")
@@ -262,8 +266,10 @@ def overview(paths: list[str], results: list[dict[str, Any]]) -> tuple[list[str]
     for p, r in zip(paths, results):
         m = r.get("meta") or {}
         key = " · ".join(f"{k} {fmt(v)}" for k, v in list(headline(r).items())[:5])
-        rows.append([Path(p).name, task_of(r) or "?", m.get("git_commit", "?"),
-                     f"{m.get('backend', '-')} {m.get('model') or ''}".strip(), key])
+        backend = f"{m.get('backend', '-')} {m.get('model') or ''}".strip()
+        if isinstance(m.get("user"), dict):
+            backend += f" (shopper: {m['user'].get('backend')} {m['user'].get('model') or ''})".replace(" )", ")")
+        rows.append([Path(p).name, task_of(r) or "?", m.get("git_commit", "?"), backend, key])
     return ["file", "task", "commit", "backend", "headline metrics"], rows
 
 

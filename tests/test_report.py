@@ -91,3 +91,20 @@ def test_a_file_without_per_case_still_reports(tmp_path):
     html = html_path.read_text()
     assert "recall@10" in html and "Worst" not in html and "<img" not in html
     assert md_path.read_text().startswith("# shopassist evaluation report")
+
+
+def test_simulation_reports_name_the_shopper_and_show_failed_goals(tmp_path):
+    turn = {"user": "I want a desk lamp under ₹500", "reply": "Sorry, we don't carry anything that matches that.",
+            "products": [], "tools": [{"name": "search_products", "arguments": {"max_price": 500}}],
+            "latency_ms": 50.0, "violations": 2}
+    payload = {"goal_completion_rate": 0.5, "n_goals": 2, "task": "simulate",
+               "per_category": {"Home": {"goal_completion_rate": 0.5, "n": 2}},
+               "per_case": [{"id": "g1", "completed": True, "goal": "find a lamp", "transcript": [turn]},
+                            {"id": "g2", "completed": False, "goal": "find a cheap lamp", "transcript": [turn]}],
+               "meta": {"backend": "none", "user": {"backend": "llamacpp", "model": "qwen1.5b", "temperature": 0.0}}}
+    path = tmp_path / "sim.json"
+    path.write_text(json.dumps(payload))
+    html = report.build([str(path)], tmp_path / "r.html")[0].read_text()
+    assert "none (shopper: llamacpp qwen1.5b)" in html and "llamacpp qwen1.5b, temperature 0.0" in html
+    assert "Failures (1 of 2 with completed false" in html and "goal: find a cheap lamp" in html
+    assert "constraint violations: 2" in html and ">per_category<" in html

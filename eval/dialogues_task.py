@@ -82,11 +82,10 @@ class Groundedness:
     def facts(self, result) -> str:
         from assistant import render
 
-        cart = [f"{q} x [{pid}] {self.store.products[pid].title[:90]} at {render.money(self.store.products[pid].price)}"
-                for pid, q in (result.cart or {}).items() if pid in self.store.products]
-        total = sum((self.store.products[pid].price or 0) * q for pid, q in (result.cart or {}).items()
-                    if pid in self.store.products)
-        raw = [json.dumps(c.get("result"), ensure_ascii=False, default=str) for c in result.tool_calls if c.get("result")]
+        items = [(self.store.products[pid], q) for pid, q in (result.cart or {}).items() if pid in self.store.products]
+        cart = [f"{q} x [{p.product_id}] {p.title[:90]} at {render.money(p.price)}" for p, q in items]
+        total = sum((p.price or 0) * q for p, q in items)
+        raw = [json.dumps(c["result"], ensure_ascii=False, default=str) for c in result.tool_calls if c.get("result")]
         return "\n".join([render.facts(result.tool_calls, max_products=10), *raw, self.store.policy or "",
                           "cart: " + "; ".join(cart) + f"; total {render.money(total)}" if cart else ""])
 

@@ -116,9 +116,35 @@ def test_stacked_model_uses_the_embedding_branch(tmp_path):
     fake = FakeEmbedder()
     model = SentimentModel(SentimentConfig(embeddings=True, folds=3)).fit(texts, labels, embedder=fake)
     assert fake.calls >= 1 and model._embed_lr is not None
-    assert model._meta.coef_.shape[1] == 4  # log-probabilities of two branches x two classes
+    assert model._meta.weights.shape == (2,) and np.all(model._meta.weights >= 0)  # one weight per branch
     assert model.predict(["love it, excellent", "很失望，退货了"]) == ["positive", "negative"]
     assert list((tmp_path / "home" / "emb" / "fake-test").glob("*.npz"))
+    assert model.info["stack_folds"] == "stratified"
+
+
+def test_grouped_stacking_holds_out_whole_groups(monkeypatch):
+    nouns = ["battery", "screen", "sound", "strap", "case", "cable", "charger", "fabric", "sole"]
+    zh = ["电池", "屏幕", "音质", "表带", "外壳", "数据线", "充电器", "面料", "鞋底"]
+    texts = [f"the {n} is great, love it" for n in nouns] + [f"the {n} is terrible, hate it" for n in nouns] \
+        + [f"{n}很好，很满意" for n in zh] + [f"{n}太差了，很失望" for n in zh]
+    labels = (["positive"] * 9 + ["negative"] * 9) * 2
+    products = [f"p{i % 9 // 3}" for i in range(len(texts))]  # three products, each with all four kinds
+    seen = []
+    real_lr = SentimentModel._lr
+
+    def spy(self, c):
+        model = real_lr(self, c)
+        fit = model.fit
+        model.fit = lambda X, y: seen.append(X.shape[0]) or fit(X, y)
+        return model
+
+    monkeypatch.setattr(SentimentModel, "_lr", spy)
+    model = SentimentModel(SentimentConfig(embeddings=False)).fit(texts, labels, groups=products)
+    assert model.info["stack_folds"] == "grouped"
+    assert seen[:3] == [24, 24, 24]  # each fold's text model never saw the held-out product's 12 reviews
+    assert model.predict(["the lens is great, love it", "镜头太差了，很失望"]) == ["positive", "negative"]
+    two = SentimentModel(SentimentConfig(embeddings=False)).fit(texts, labels, groups=["a", "b"] * 18)
+    assert two.info["stack_folds"] == "stratified"  # two groups are too few to hold one out
 
 
 def test_three_way_model_keeps_label_order():

@@ -19,7 +19,7 @@ import json
 import random
 import re
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -65,12 +65,16 @@ class TextClassifier:
     context_weight: float = 0.5
     calibration_folds: int = 3
     kind: str = "svm"  # "svm": calibrated LinearSVC (best accuracy); "lr": logistic regression (fastest)
-    features: str = "tfidf"  # "tfidf", or "e5": multilingual embeddings (few examples, cross-lingual)
+    features: str = "tfidf"  # "tfidf"; "e5": multilingual embeddings (few examples, cross-lingual);
+    #                          "both": probabilities mixed, `mix` of the TF-IDF model and the rest e5
+    mix: float = 0.3
+    c_e5: float = 1.0  # the e5 model's C in "both"
     classes: list[str] = field(default_factory=list)
     info: dict = field(default_factory=dict)
 
     def __post_init__(self):
         self._vec = self._ctx_vec = self._clf = None
+        self._parts: list[TextClassifier] = []
 
     def _features(self, texts: Sequence[str], contexts: Sequence[str] | None, fit: bool = False):
         if self.features == "e5":
@@ -109,6 +113,13 @@ class TextClassifier:
         from sklearn.svm import LinearSVC
 
         texts, labels = [str(t) for t in texts], [str(y) for y in labels]
+        self.info = {"n_train": len(texts), "data_hash": data_hash(texts, labels),
+                     "label_counts": {c: labels.count(c) for c in sorted(set(labels))}}
+        if self.features == "both":
+            self._parts = [replace(self, features="tfidf").fit(texts, labels, contexts),
+                           replace(self, features="e5", c=self.c_e5).fit(texts, labels, contexts)]
+            self.classes = self._parts[0].classes
+            return self
         X = self._features(texts, contexts, fit=True)
         if self.kind == "lr":
             self._clf = LogisticRegression(C=self.c, max_iter=3000, class_weight="balanced").fit(X, labels)
@@ -118,11 +129,12 @@ class TextClassifier:
             self._clf = CalibratedClassifierCV(LinearSVC(C=self.c, class_weight="balanced"), method="sigmoid",
                                                cv=folds).fit(X, labels)
         self.classes = [str(c) for c in self._clf.classes_]
-        self.info = {"n_train": len(texts), "data_hash": data_hash(texts, labels),
-                     "label_counts": {c: labels.count(c) for c in self.classes}}
         return self
 
     def predict_proba(self, texts: Sequence[str], contexts: Sequence[str] | None = None) -> np.ndarray:
+        if self._parts:
+            tfidf, e5 = (m.predict_proba(texts, contexts) for m in self._parts)
+            return self.mix * tfidf + (1.0 - self.mix) * e5
         if self._clf is None:
             raise RuntimeError("the classifier is not trained: call fit() or load()")
         return self._clf.predict_proba(self._features([str(t) for t in texts], contexts))
@@ -136,10 +148,11 @@ class TextClassifier:
 
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        joblib.dump({"vec": self._vec, "ctx_vec": self._ctx_vec, "clf": self._clf}, directory / "model.joblib",
-                    compress=3)
+        joblib.dump({"vec": self._vec, "ctx_vec": self._ctx_vec, "clf": self._clf, "parts": self._parts},
+                    directory / "model.joblib", compress=3)
         _write_meta(directory, name, classes=self.classes, c=self.c, context_weight=self.context_weight,
-                    calibration_folds=self.calibration_folds, kind=self.kind, features=self.features, **self.info)
+                    calibration_folds=self.calibration_folds, kind=self.kind, features=self.features, mix=self.mix,
+                    **self.info)
         return directory
 
     @classmethod
@@ -148,9 +161,10 @@ class TextClassifier:
 
         meta = _read_meta(directory, name)
         model = cls(c=meta["c"], context_weight=meta["context_weight"], calibration_folds=meta["calibration_folds"],
-                    kind=meta["kind"], features=meta["features"], classes=meta["classes"], info={k: meta[k] for k in ("n_train", "data_hash", "label_counts")})
+                    kind=meta["kind"], features=meta["features"], mix=meta["mix"], classes=meta["classes"], info={k: meta[k] for k in ("n_train", "data_hash", "label_counts")})
         parts = joblib.load(Path(directory) / "model.joblib")
         model._vec, model._ctx_vec, model._clf = parts["vec"], parts["ctx_vec"], parts["clf"]
+        model._parts = parts["parts"]
         return model
 
 
@@ -361,10 +375,13 @@ DIALOGUE_SEEDS: dict[str, str] = {
               "below {n} | need {p}, budget {n} | what colours does the {k} one come in | suggest something for a "
               "college student | is there a bigger size | what's popular right now | how much is the {k} one | how much "
               "does it cost | what's the rating of the {k} one | is the {k} one available in size 9 | does the {k} one "
-              "come with a case | "
+              "come with a case | I want to buy {p} | thanks, can you recommend something else | ok, anything "
+              "else I might like | my room is too hot, what can help | my old phone is slow, what should I get | "
+              "suggest something for back pain while working | what would go well with my new laptop | "
               "推荐一款{p} | 有没有{n}元以内的{p} | 我想买{p} | 给我看看{p} | 有便宜一点的吗 | 还有别的颜色吗 | 这款{a}怎么样 | "
               "评价怎么样 | {k}多少钱 | 有没有防水的{p} | 适合跑步的{p}有哪些 | {b}的{p}有吗 | 评分4分以上的{p} | 有货吗 | "
-              "预算{n}左右的{p} | 送女朋友什么好 | 看看{b}的 | 这个{a}好不好 | 有大一码的吗 | 最近什么卖得好 | 找一款{a}好的{p}",
+              "预算{n}左右的{p} | 送女朋友什么好 | 看看{b}的 | 这个{a}好不好 | 有大一码的吗 | 最近什么卖得好 | 找一款{a}好的{p} | "
+              "你们卖{p}吗 | 给我推荐几样我可能喜欢的东西 | 还有别的推荐吗 | 谢谢，再推荐几个 | 房间太热了，有什么能帮上忙的",
     "compare": "compare the first two | which is better, the {b} or the {b2} | {b} vs {b2} | what's the difference "
                "between these two | how does the first one compare to the second | which one has better {a} | which "
                "of these is the cheapest | is the second one better than the first | compare them | pros and cons "
@@ -378,7 +395,7 @@ DIALOGUE_SEEDS: dict[str, str] = {
                 "two of them in my cart | checkout | I want to order the {b} one | place the order | add 2 of those to "
                 "the basket | purchase this please | let's go with the cheaper one, add it | ok get me that one | "
                 "add {b} {p} to my cart | I'll buy the {k} one | yes, order it | proceed to payment | get me 3 of "
-                "these | I'm ready to buy | "
+                "these | I'm ready to buy | add one more for my brother | make it two | "
                 "加入购物车 | 把{k}加到购物车 | 就买这个了 | 我要下单 | 帮我下单 | 买两个 | 结算 | 我要买{k} | 就要这款了 | 加购 | "
                 "来一个{k} | 好，下单吧 | 把{b}的{p}加入购物车 | 去付款 | 买三件",
     "support": "where is my order | track order {o} | what's the status of my order {o} | I want to return the shoes | "
@@ -386,10 +403,11 @@ DIALOGUE_SEEDS: dict[str, str] = {
                "change my delivery address | what is your return policy | I was charged twice | my order is late | "
                "how long does delivery take | talk to a human agent | I can't log in to my account | do you ship to "
                "Bangalore | has {o} shipped | I received the wrong item | how do I exchange for a bigger size | "
-               "what's the warranty policy | when will my refund come | I need an invoice for {o} | "
+               "what's the warranty policy | when will my refund come | I need an invoice for {o} | which courier has my "
+               "order | what's the tracking number | what's its current status | show me my past orders | "
                "我的订单到哪了 | 查一下订单{o} | 我要退货 | 怎么退款 | 快递还没到 | 取消订单{o} | 收到的东西坏了 | 修改收货地址 | "
                "退货政策是什么 | 重复扣款了 | 转人工 | 登录不了账号 | 发货要多久 | {o}发货了吗 | 发错货了 | 怎么换货 | "
-               "保修政策是什么 | 退款什么时候到账 | 我要开发票",
+               "保修政策是什么 | 退款什么时候到账 | 我要开发票 | 快递单号是多少 | 现在是什么状态 | 我以前的订单",
     "chitchat": "hi | hello there | thanks! | thank you so much | who are you | what can you do | good morning | bye | "
                 "you're funny | how are you today | tell me a joke | nice | ok cool | what's your name | have a nice "
                 "day | are you a robot | lol | great, thanks for the help | hey | good night | that's all for now | "
@@ -398,12 +416,13 @@ DIALOGUE_SEEDS: dict[str, str] = {
 }
 
 _RULES: dict[str, list[re.Pattern]] = {
-    "purchase": [re.compile(r"\b(add(?: \w+){0,4} to (?:my |the )?(?:cart|basket|bag)|i'?ll (?:take|buy)|buy (?:it|this|that|"
+    "purchase": [re.compile(r"\b(add (?:one|another|\d+) more|add(?: \w+){0,4} to (?:my |the )?(?:cart|basket|bag)|i'?ll (?:take|buy)|buy (?:it|this|that|"
                             r"the|them|one|two)|check ?out|place (?:the|my|an) order|proceed to pay\w*|order it)\b", re.I),
                  re.compile(r"加入购物车|加到购物车|加购|下单|结算|就买|就要这|我要买(?:这|那|第)|去付款")],
     "support": [re.compile(r"\b(o\d{5}|refund|return (?:it|the|this|policy)|track(?:ing)?|where is my|cancel (?:my|the) "
                            r"order|order status|status of my|invoice|warranty|human|agent|log ?in|password|"
-                           r"charged twice|damaged|wrong item|exchange)\b", re.I),
+                           r"charged twice|damaged|wrong item|exchange|courier|(?:current |order |delivery )status|"
+                           r"(?:my|'s|past|previous) orders|order history)\b", re.I),
                 re.compile(r"订单|退货|退款|换货|快递还没|物流信息|发货了吗|发票|人工|客服|登录|密码|扣款|发错|保修")],
     "compare": [re.compile(r"\b(compare|comparison|vs\.?|versus|difference|differ|better than|\w+er than (?:the|that|this|it)|which (?:one |of "
                            r"(?:these|them|the \w+) )?(?:is|has|should|would)|pros and cons|side by side)\b", re.I),

@@ -3,7 +3,7 @@
 Weak labels: 1-2 stars negative, 4-5 positive, 3 neutral (kept for a 3-way model, dropped for a 2-way
 one), so a store needs no annotation; any labelled review file trains it the same way.
 
-The model stacks two branches with a small logistic regression on their out-of-fold probabilities:
+The model pools two branches with non-negative weights fitted on their out-of-fold probabilities:
 - character n-gram + word TF-IDF logistic regression: strong in-domain, any language, no tokenizer;
 - logistic regression over multilingual-e5 embeddings: transfers across languages and domains.
 Embeddings and lexicon scores are cached on disk (under `SHOPASSIST_HOME`) keyed by text hash.
@@ -203,11 +203,12 @@ class SentimentConfig:
     char_ngrams: tuple[int, int] = (1, 3)
     word_ngrams: tuple[int, int] = (1, 2)
     min_df: int = 2
-    c_text: float = 8.0
+    c_text: float | None = None    # None: grows with the data, 1 (a few thousand store reviews, whose
+    #                                 phrasing must not be memorised) up to 8 (40k+ labelled reviews)
     c_embed: float = 4.0
-    c_meta: float = 1.0
+    l2_meta: float = 1e-3          # ridge on the pooling weights
     folds: int = 4
-    max_embed_train: int = 4000    # the e5 branch and the stacker train on at most this many texts
+    max_embed_train: int = 12000   # the e5 branch and the stacker train on at most this many texts
     class_weight: str | None = "balanced"
     seed: int = 0
 
@@ -231,9 +232,11 @@ class SentimentModel:
         self._cache: TextVectorCache | None = None
 
     # -- training --
-    def fit(self, texts: Sequence[str], labels: Sequence, embedder=None, progress: bool = False) -> "SentimentModel":
-        from sklearn.model_selection import StratifiedKFold
-
+    def fit(self, texts: Sequence[str], labels: Sequence, groups: Sequence[str] | None = None, embedder=None,
+            progress: bool = False) -> "SentimentModel":
+        """Train both branches and the stacker. `groups` (e.g. product categories) makes the stacker's
+        out-of-fold predictions come from held-out groups, so it learns how each branch does on data
+        unlike its training data: the text branch memorises a store's phrasing, the e5 branch carries over."""
         texts = [str(t) for t in texts]
         y = np.array([str(v) for v in labels])
         self.classes = sorted(set(y.tolist()), key=_label_order)
@@ -244,19 +247,36 @@ class SentimentModel:
         if cfg.embeddings:
             self._cache = embedding_cache(embedder, progress=progress)
         sub = self._stack_rows(y, texts)
-        smallest = min(int((y[sub] == c).sum()) for c in self.classes)
-        n_folds = max(2, min(cfg.folds, smallest))
-        folds = list(StratifiedKFold(n_folds, shuffle=True, random_state=cfg.seed).split(sub, y[sub]))
-        oof = [self._oof_text(X, y, sub, folds)]
+        g = None if groups is None else np.asarray([str(x) for x in groups])
+        folds, grouped = self._folds(y[sub], None if g is None else g[sub])
+        oof = [self._oof_text(X, y, sub, folds, g if grouped else None)]
         if cfg.embeddings:
             E = self._cache.get([texts[i] for i in sub])
             oof.append(self._oof(lambda: self._lr(cfg.c_embed), E, y[sub], folds))
             self._embed_lr = self._lr(cfg.c_embed).fit(E, y[sub])
-        self._text_lr = self._lr(cfg.c_text).fit(X, y)
-        self._meta = self._lr(cfg.c_meta).fit(_stack_features(oof), y[sub])
+        self._text_lr = self._lr(self._c_text(len(y))).fit(X, y)
+        self._meta = LogLinearPool(cfg.l2_meta, cfg.class_weight).fit(oof, y[sub], self.classes)
         self.info = {"n_train": len(texts), "n_stack": int(len(sub)), "data_hash": data_hash(texts, y),
-                     "label_counts": {c: int((y == c).sum()) for c in self.classes}}
+                     "label_counts": {c: int((y == c).sum()) for c in self.classes},
+                     "stack_folds": "grouped" if grouped else "stratified"}
         return self
+
+    def _folds(self, y: np.ndarray, groups: np.ndarray | None) -> tuple[list, bool]:
+        """Stacking folds and whether they hold out whole groups (at least three: with two, each fold would
+        learn from one half only, e.g. one language, and the stacker would learn from nonsense)."""
+        from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
+
+        smallest = min(int((y == c).sum()) for c in self.classes)
+        n_folds = max(2, min(self.config.folds, smallest))
+        if groups is not None and len(set(groups)) >= 3:
+            n_folds = min(n_folds, len(set(groups)))
+            splitter = StratifiedGroupKFold(n_folds, shuffle=True, random_state=self.config.seed)
+            return list(splitter.split(y, y, groups)), True
+        return list(StratifiedKFold(n_folds, shuffle=True, random_state=self.config.seed).split(y, y)), False
+
+    def _c_text(self, n: int) -> float:
+        c = self.config.c_text
+        return float(c) if c is not None else float(np.clip(n / 5000, 1.0, 8.0))
 
     def _lr(self, c: float):
         from sklearn.linear_model import LogisticRegression
@@ -293,13 +313,16 @@ class SentimentModel:
             order = np.concatenate([order[cached], order[~cached]])
         return np.sort(order[:limit])
 
-    def _oof_text(self, X, y: np.ndarray, sub: np.ndarray, folds) -> np.ndarray:
-        """Out-of-fold TF-IDF probabilities for the stacking rows; each fold model sees every other row."""
+    def _oof_text(self, X, y: np.ndarray, sub: np.ndarray, folds, groups: np.ndarray | None) -> np.ndarray:
+        """Out-of-fold TF-IDF probabilities for the stacking rows; each fold model sees every other row
+        (with groups: every row of the other groups)."""
         out = np.zeros((len(sub), len(self.classes)))
         for _, held in folds:
             mask = np.ones(len(y), dtype=bool)
             mask[sub[held]] = False
-            model = self._lr(self.config.c_text).fit(X[mask], y[mask])
+            if groups is not None:
+                mask &= ~np.isin(groups, np.unique(groups[sub[held]]))
+            model = self._lr(self._c_text(len(y))).fit(X[mask], y[mask])
             out[held] = _aligned(model, X[sub[held]], self.classes)
         return out
 
@@ -321,7 +344,7 @@ class SentimentModel:
         if self._embed_lr is not None:
             self._cache = self._cache or embedding_cache()
             parts.append(_aligned(self._embed_lr, self._cache.get(texts), self.classes))
-        return _aligned(self._meta, _stack_features(parts), self.classes)
+        return self._meta.predict_proba(parts)
 
     def predict(self, texts: Sequence[str]) -> list[str]:
         p = self.predict_proba(texts)
@@ -382,15 +405,69 @@ def _aligned(model, X, classes: list[str]) -> np.ndarray:
     return out
 
 
-def _stack_features(parts: list[np.ndarray]) -> np.ndarray:
-    return np.hstack([np.log(np.clip(p, 1e-4, 1.0)) for p in parts])
+class LogLinearPool:
+    """The stacker: p(class) proportional to prod_b p_b(class) ** w_b * exp(bias_class), with w_b >= 0.
+
+    A log-linear pool of the branches' probabilities, fitted on out-of-fold predictions by weighted
+    log-loss. Unlike a free logistic regression over the stacked log-probabilities it cannot turn a
+    branch upside down when the out-of-fold predictions are poor (small or oddly grouped data)."""
+
+    def __init__(self, l2: float = 1e-3, class_weight: str | None = "balanced"):
+        self.l2, self.class_weight = l2, class_weight
+        self.weights = self.bias = None
+
+    def _logits(self, parts: list[np.ndarray], theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        L = np.stack([np.log(np.clip(p, 1e-4, 1.0)) for p in parts])  # (branches, n, classes)
+        return L, np.tensordot(theta[:len(parts)], L, axes=1) + theta[len(parts):]
+
+    def fit(self, parts: list[np.ndarray], y: np.ndarray, classes: list[str]) -> "LogLinearPool":
+        from scipy.optimize import minimize
+
+        position = {c: i for i, c in enumerate(classes)}
+        idx = np.array([position[v] for v in y])
+        counts = np.bincount(idx, minlength=len(classes)).astype(float)
+        sample_w = (len(y) / (len(classes) * counts))[idx] if self.class_weight == "balanced" else np.ones(len(y))
+        sample_w /= sample_w.sum()
+        onehot = np.eye(len(classes))[idx]
+        B = len(parts)
+
+        def loss(theta):
+            L, z = self._logits(parts, theta)
+            z = z - z.max(axis=1, keepdims=True)
+            logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+            d = (np.exp(logp) - onehot) * sample_w[:, None]  # d loss / d logits
+            grad = np.concatenate([np.einsum("bnk,nk->b", L, d), d.sum(axis=0)])
+            grad[:B] += 2 * self.l2 * theta[:B]
+            return -(sample_w * (onehot * logp).sum(axis=1)).sum() + self.l2 * (theta[:B] ** 2).sum(), grad
+
+        start = np.concatenate([np.ones(B) / B, np.zeros(len(classes))])
+        bounds = [(0.0, None)] * B + [(None, None)] * len(classes)
+        theta = minimize(loss, start, jac=True, bounds=bounds, method="L-BFGS-B").x
+        self.weights, self.bias = theta[:B], theta[B:]
+        return self
+
+    def predict_proba(self, parts: list[np.ndarray]) -> np.ndarray:
+        _, z = self._logits(parts, np.concatenate([self.weights, self.bias]))
+        z = np.exp(z - z.max(axis=1, keepdims=True))
+        return z / z.sum(axis=1, keepdims=True)
 
 
 def train_from_store(store, neutral: bool = False, config: SentimentConfig | None = None,
                      progress: bool = False) -> SentimentModel:
-    """Train on a store's own reviews with star-rating weak labels (no annotation)."""
-    texts, labels = weak_labels(store.reviews, neutral=neutral)
+    """Train on a store's own reviews with star-rating weak labels (no annotation).
+
+    The stacker's folds hold out whole product categories, so it weighs the branches by how they do
+    on products unlike the ones they learnt from."""
+    rated = [r for r in store.reviews if star_label(r.rating, neutral) is not None and review_text(r)]
+    texts, labels = weak_labels(rated, neutral=neutral)
     if len(set(labels)) < 2:
         raise ValueError(f"store {store.name!r} has too few rated reviews to train sentiment "
                          f"({len(texts)} usable, classes {sorted(set(labels))})")
-    return SentimentModel(config or SentimentConfig()).fit(texts, labels, progress=progress)
+    groups = [_category(store, r.product_id) for r in rated]
+    model = SentimentModel(config or SentimentConfig())
+    return model.fit(texts, labels, groups=groups if len(set(groups)) > 1 else None, progress=progress)
+
+
+def _category(store, product_id: str) -> str:
+    product = store.products.get(product_id)
+    return product.category[0] if product is not None and product.category else ""

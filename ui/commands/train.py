@@ -95,23 +95,24 @@ def train_all(store, out: Path) -> dict[str, str]:
 
 def train_sentiment(store, out: Path, data: str | None = None, fmt: str = "csv", neutral: bool = True,
                     embeddings: bool = True, progress: bool = False) -> str:
-    from assistant.insights.sentiment import SentimentConfig, SentimentModel, weak_labels
+    from assistant.insights.sentiment import SentimentConfig, SentimentModel, train_from_store
 
+    config = SentimentConfig(embeddings=embeddings)
     if data:
         from eval.sentiment_task import load_reviews
 
         df = load_reviews(data, fmt)
         labels = df["label3"] if neutral and df["label3"].notna().all() else df["label"]
-        texts, labels, source = df["text"].tolist(), labels.tolist(), str(data)
+        if labels.nunique() < 2:
+            raise ValueError(f"{data}: need reviews of at least two sentiment classes")
+        model = SentimentModel(config).fit(df["text"].tolist(), labels.tolist(), progress=progress)
+        source = str(data)
     else:
-        texts, labels = weak_labels(store.reviews, neutral=neutral)
+        model = train_from_store(store, neutral=neutral, config=config, progress=progress)
         source = f"store:{store.name} star ratings"
-    if len(set(labels)) < 2:
-        raise ValueError(f"{source}: need reviews of at least two sentiment classes, got {len(texts)} usable")
-    model = SentimentModel(SentimentConfig(embeddings=embeddings)).fit(texts, labels, progress=progress)
     model.info["source"] = source
     path = model.save(out / "sentiment")
-    return f"sentiment: {len(texts)} reviews {model.info['label_counts']} from {source} -> {path}"
+    return f"sentiment: {model.info['n_train']} reviews {model.info['label_counts']} from {source} -> {path}"
 
 
 def train_intent(store, out: Path, data: str | None = None, uci: str | None = None, seeds: bool = True) -> str:

@@ -23,8 +23,8 @@ from eval.harness import print_table, run_meta, write_results
 from eval.sentiment_task import run_system
 
 FORMATS = ("uci", "bitext", "mgshopdial")
-DEFAULT_FILES = {"uci": "online_shoppers_intention.csv", "bitext": "Bitext_Sample_Customer_Service_Training_Dataset.csv",
-                 "mgshopdial": "MGShopDial.json"}
+DEFAULT_FILES = {"uci": "online_shoppers_intention.csv",
+                 "bitext": "Bitext_Sample_Customer_Service_Training_Dataset.csv", "mgshopdial": "MGShopDial.json"}
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -211,7 +211,8 @@ def _goal_runs(rows: list[dict], tr, te, args) -> dict:
 
     gold = [r["goal"] for r in test]
     return {"ours: TF-IDF + e5 (+speaker, previous turn) -> calibrated SVMs": run_system(
-                "goal", [(r["text"], r["prev"]) for r in test], gold, predict_ours, groups=gold, progress=not args.quiet),
+                "goal", [(r["text"], r["prev"]) for r in test], gold, predict_ours, groups=gold,
+                progress=not args.quiet),
             "TF-IDF utterance + LR": run_system("goal lr", [r["text"] for r in test], gold,
                                                _tfidf_lr([r["text"] for r in train], [r["goal"] for r in train]),
                                                progress=not args.quiet),

@@ -243,7 +243,8 @@ def main(args: argparse.Namespace) -> int:
     if three_way:
         gold3 = test["label3"].tolist()
         three = {desc: model.predict, lex_name: lexicon_system(fmt, three_way=True),
-                 "TF-IDF char + LR (80% split)": tfidf_lr_system(train_texts, df["label3"].to_numpy()[train_idx].tolist())}
+                 "TF-IDF char + LR (80% split)": tfidf_lr_system(train_texts,
+                                                                 df["label3"].to_numpy()[train_idx].tolist())}
         for name, fn in three.items():
             r = run_system(name + " 3-way", texts, gold3, fn, progress=progress)
             runs[name]["metrics"].update({"macro_f1_3way": r["metrics"]["macro_f1"],

@@ -15,7 +15,7 @@ from assistant.insights.intent import (
     BASE_FEATURES, CSIntentClassifier, DialogueIntentClassifier, PurchasePropensityModel, SessionSignals,
     TextClassifier, cs_seed_data, dialogue_seed_data, read_labelled_file, store_sessions, train_propensity,
 )
-from retrieval.schema import Interaction, Product, Review
+from retrieval.schema import Interaction, Product
 from retrieval.store import Store
 from tests.conftest import ROOT, shared_data
 
@@ -215,7 +215,8 @@ def test_train_intent_command_writes_named_artefacts(tmp_path):
 
 @pytest.mark.data
 def test_bitext_intents_on_a_subsample():
-    texts, labels = read_labelled_file(shared_data("cs_intents_bitext/Bitext_Sample_Customer_Service_Training_Dataset.csv"))
+    path = shared_data("cs_intents_bitext/Bitext_Sample_Customer_Service_Training_Dataset.csv")
+    texts, labels = read_labelled_file(path)
     from sklearn.metrics import f1_score
     from sklearn.model_selection import train_test_split
 

@@ -11,15 +11,16 @@ import numpy as np
 import pytest
 
 from assistant.insights.sentiment import (
-    SentimentConfig, SentimentModel, TextVectorCache, embedding_cache, is_chinese, review_text, star_label,
-    train_from_store, weak_labels,
+    MODEL_VERSION, SentimentConfig, SentimentModel, TextVectorCache, embedding_cache, is_chinese, review_text,
+    star_label, train_from_store, weak_labels,
 )
 from retrieval.schema import Review
 from retrieval.store import Store
 from tests.conftest import ROOT, shared_data
 
 POS_EN = ["great sound and the battery lasts all day", "love it, works perfectly", "excellent quality, highly "
-          "recommended", "fast delivery and a fair price", "really comfortable, very happy", "superb screen, great value"]
+          "recommended", "fast delivery and a fair price", "really comfortable, very happy",
+          "superb screen, great value"]
 NEG_EN = ["terrible, broke after a week", "the battery dies fast, very disappointed", "awful sound, returned it",
           "cheap plastic, waste of money", "arrived late and damaged", "not worth the price at all, poor quality"]
 POS_ZH = ["音质很好，非常满意", "电池很耐用，推荐购买", "质量不错，物流很快", "性价比很高，很喜欢", "屏幕清晰，好评", "做工精致，值得购买"]
@@ -59,7 +60,8 @@ def _data(repeat: int = 3):
 
 
 def test_star_ratings_become_weak_labels():
-    assert [star_label(r) for r in (1, 2, 3, 4, 5, None)] == ["negative", "negative", None, "positive", "positive", None]
+    expected = ["negative", "negative", None, "positive", "positive", None]
+    assert [star_label(r) for r in (1, 2, 3, 4, 5, None)] == expected
     assert star_label(3, neutral=True) == "neutral"
     reviews = [Review("r1", "p", rating=5, text="love it"), Review("r2", "p", rating=3, text="ok"),
                Review("r3", "p", rating=1, title="Awful", text="broke"), Review("r4", "p", rating=4, text=""),
@@ -105,7 +107,7 @@ def test_tfidf_model_learns_both_languages_and_round_trips(tmp_path):
     assert pol[0] > 0.2 and pol[1] < -0.2 and np.all(np.abs(pol) <= 1)
     path = model.save(tmp_path / "m")
     meta = json.loads((path / "meta.json").read_text())
-    assert meta["name"] == "sentiment" and meta["version"] == 1 and meta["n_train"] == len(texts)
+    assert meta["name"] == "sentiment" and meta["version"] == MODEL_VERSION and meta["n_train"] == len(texts)
     assert meta["data_hash"] == model.info["data_hash"] and meta["created"]
     again = SentimentModel.load(path)
     assert np.allclose(again.predict_proba(probe), model.predict_proba(probe))

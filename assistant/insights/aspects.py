@@ -31,7 +31,8 @@ ASPECTS: dict[str, tuple[str, str, str, str]] = {
     "fit": ("size/fit", "尺码", r"sizes?|sizing|fits?|fitting|too (?:tight|loose|small|big)|runs (?:small|large)"
             r"|true to size|width", "尺码|码数|大小|偏大|偏小|合身|合脚|挤脚|宽松|太紧"),
     "quality": ("quality", "质量", r"(?<!photo )(?<!sound )(?<!audio )(?<!camera )(?<!screen )(?<!display )"
-                r"(?<!picture )(?<!call )(?<!image )(?<!video )quality|build|built|material|sturdy|durable|flimsy|broke|broken|defective"
+                r"(?<!picture )(?<!call )(?<!image )(?<!video )quality|build|built|"
+                r"material|sturdy|durable|flimsy|broke|broken|defective"
                 r"|stitching|zips?|zippers?|fabric|plastic|peeling|tore|worn out|sole",
                 "质量|做工|用料|品质|结实|耐用|坏了|破了|开胶|开线|粗糙|质感|廉价|拉链|走线|面料"),
     "delivery": ("delivery", "物流", r"deliver\w*|shipping|shipped|arriv\w*|courier|packag\w*|packed|parcel",

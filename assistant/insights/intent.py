@@ -161,7 +161,8 @@ class TextClassifier:
 
         meta = _read_meta(directory, name)
         model = cls(c=meta["c"], context_weight=meta["context_weight"], calibration_folds=meta["calibration_folds"],
-                    kind=meta["kind"], features=meta["features"], mix=meta["mix"], classes=meta["classes"], info={k: meta[k] for k in ("n_train", "data_hash", "label_counts")})
+                    kind=meta["kind"], features=meta["features"], mix=meta["mix"], classes=meta["classes"],
+                    info={k: meta[k] for k in ("n_train", "data_hash", "label_counts")})
         parts = joblib.load(Path(directory) / "model.joblib")
         model._vec, model._ctx_vec, model._clf = parts["vec"], parts["ctx_vec"], parts["clf"]
         model._parts = parts["parts"]
@@ -176,66 +177,78 @@ def _lines(block: str) -> list[str]:
 
 # Bitext's 27 intents, written for this project in English and Chinese (about 8 + 5 per intent).
 CS_SEEDS: dict[str, str] = {
-    "cancel_order": "I want to cancel my order | please cancel order {{Order Number}} | how do I cancel the order I just "
-                    "placed | can you help me cancel a purchase | I no longer want this order, cancel it | "
-                    "cancel the last order I made | 我要取消订单 | 帮我把订单{{Order Number}}取消 | 刚下的单能取消吗 | 不想要了，取消这个订单",
-    "change_order": "I need to change my order | can I add another item to my order | modify the order I placed "
-                    "yesterday | I want to swap the colour in my order | change the quantity on order {{Order Number}} | "
-                    "我想修改订单 | 订单里能加一件吗 | 帮我把订单的颜色换一下 | 修改订单数量",
-    "place_order": "I want to place an order | how do I buy this item | help me make a purchase | I'd like to order "
-                   "two of these | can I order by phone | 我想下单 | 怎么购买这个商品 | 帮我下个单 | 我要买两件",
-    "track_order": "where is my order | track order {{Order Number}} | what is the status of my order | has my order "
-                   "shipped yet | when will my package arrive | check my order status | 我的订单到哪了 | 查一下订单{{Order Number}}的状态 | "
-                   "我的快递什么时候到 | 订单发货了吗",
-    "get_refund": "I want a refund | how do I get my money back | please refund order {{Order Number}} | I need to "
-                  "request a refund for a damaged item | can I get reimbursed | 我要退款 | 怎么申请退款 | 东西坏了，请退钱 | 能把钱退给我吗",
-    "track_refund": "where is my refund | has my refund been processed | check the status of my refund | I'm still "
-                    "waiting for my refund | when will I receive the refund money | 我的退款到哪了 | 退款怎么还没到账 | 查一下退款进度 | 退款处理好了吗",
-    "check_refund_policy": "what is your refund policy | can I get a refund if I change my mind | how many days do I "
-                           "have to ask for a refund | do you offer money back guarantees | 你们的退款政策是什么 | 七天无理由退款吗 | 多少天内可以退款",
-    "delivery_options": "what delivery options do you have | do you offer express shipping | can I choose next day "
-                        "delivery | which shipping methods are available | do you ship to {{Delivery City}} | 有哪些配送方式 | "
-                        "可以发顺丰吗 | 能次日达吗 | 支持哪些快递",
-    "delivery_period": "how long does delivery take | when will my order be delivered | how many days for shipping | "
-                       "what is the estimated delivery time | 发货要多久 | 几天能送到 | 大概什么时候到货 | 配送需要几天",
-    "change_shipping_address": "I need to change my shipping address | update the delivery address on my order | I "
-                               "moved, how do I change where it ships | wrong address on my order, fix it | 我要修改收货地址 | "
-                               "地址填错了，帮我改一下 | 怎么更换配送地址",
-    "set_up_shipping_address": "how do I add a shipping address | set up a new delivery address | I want to save "
-                               "another address to my account | add a second shipping address | 怎么添加收货地址 | 新增一个收货地址 | 设置默认地址",
-    "payment_issue": "my payment failed | I was charged twice | the payment did not go through | there is a problem "
-                     "with my card payment | I paid but the order shows unpaid | 付款失败了 | 被重复扣款了 | 付了钱订单还显示未付款 | 支付出问题了",
-    "check_payment_methods": "what payment methods do you accept | can I pay with PayPal | do you take credit cards | "
-                             "is cash on delivery available | can I pay with UPI | 支持哪些付款方式 | 可以用支付宝吗 | 能货到付款吗 | 可以信用卡支付吗",
-    "check_invoice": "I want to see my invoice | where can I find the invoice for order {{Order Number}} | check my bill "
-                     "| show me the invoice details | 我想查看发票 | 订单的发票在哪里看 | 查一下我的账单",
-    "get_invoice": "send me the invoice | I need an invoice for my purchase | can you email me a receipt | download the "
-                   "invoice for {{Order Number}} | 请给我开发票 | 把发票发到我邮箱 | 我需要一张收据",
-    "complaint": "I want to file a complaint | your service is terrible | I am very unhappy with how I was treated | "
-                 "I want to complain about the delivery driver | this is unacceptable, I want to complain | 我要投诉 | "
-                 "你们的服务太差了 | 对处理结果很不满意，要投诉",
-    "review": "I want to leave a review | how do I rate a product | I'd like to give feedback on my purchase | where can "
-              "I write a review | 我想给商品写评价 | 怎么评价商品 | 我想反馈一下使用感受",
-    "contact_customer_service": "how do I contact customer service | what is your support phone number | I need to "
-                                "speak to customer support | what are your customer service hours | 怎么联系客服 | 客服电话是多少 | 客服几点上班",
-    "contact_human_agent": "I want to talk to a human | let me speak to a real person | connect me to an agent | stop, "
-                           "I need a human agent | can I chat with a live representative | 转人工 | 我要找人工客服 | 帮我接通真人客服 | 不要机器人，要人工",
-    "create_account": "I want to create an account | how do I sign up | open a new account for me | register a new "
-                      "user | 我想注册账号 | 怎么注册 | 帮我开个新账户",
+    "cancel_order": "I want to cancel my order | please cancel order {{Order Number}} | "
+                    "how do I cancel the order I just placed | can you help me cancel a purchase | "
+                    "I no longer want this order, cancel it | cancel the last order I made | 我要取消订单 | "
+                    "帮我把订单{{Order Number}}取消 | 刚下的单能取消吗 | 不想要了，取消这个订单",
+    "change_order": "I need to change my order | can I add another item to my order | "
+                    "modify the order I placed yesterday | I want to swap the colour in my order | "
+                    "change the quantity on order {{Order Number}} | 我想修改订单 | 订单里能加一件吗 | 帮我把订单的颜色换一下 | 修改订单数量",
+    "place_order": "I want to place an order | how do I buy this item | help me make a purchase | "
+                   "I'd like to order two of these | can I order by phone | 我想下单 | 怎么购买这个商品 | 帮我下个单 | 我要买两件",
+    "track_order": "where is my order | track order {{Order Number}} | what is the status of my order | "
+                   "has my order shipped yet | when will my package arrive | check my order status | 我的订单到哪了 | "
+                   "查一下订单{{Order Number}}的状态 | 我的快递什么时候到 | 订单发货了吗",
+    "get_refund": "I want a refund | how do I get my money back | please refund order {{Order Number}} | "
+                  "I need to request a refund for a damaged item | can I get reimbursed | 我要退款 | 怎么申请退款 | "
+                  "东西坏了，请退钱 | 能把钱退给我吗",
+    "track_refund": "where is my refund | has my refund been processed | check the status of my refund | "
+                    "I'm still waiting for my refund | when will I receive the refund money | 我的退款到哪了 | 退款怎么还没到账 | "
+                    "查一下退款进度 | 退款处理好了吗",
+    "check_refund_policy": "what is your refund policy | can I get a refund if I change my mind | "
+                           "how many days do I have to ask for a refund | do you offer money back guarantees | "
+                           "你们的退款政策是什么 | 七天无理由退款吗 | 多少天内可以退款",
+    "delivery_options": "what delivery options do you have | do you offer express shipping | "
+                        "can I choose next day delivery | which shipping methods are available | "
+                        "do you ship to {{Delivery City}} | 有哪些配送方式 | 可以发顺丰吗 | 能次日达吗 | 支持哪些快递",
+    "delivery_period": "how long does delivery take | when will my order be delivered | "
+                       "how many days for shipping | what is the estimated delivery time | 发货要多久 | 几天能送到 | "
+                       "大概什么时候到货 | 配送需要几天",
+    "change_shipping_address": "I need to change my shipping address | update the delivery address on my order | "
+                               "I moved, how do I change where it ships | wrong address on my order, fix it | "
+                               "我要修改收货地址 | 地址填错了，帮我改一下 | 怎么更换配送地址",
+    "set_up_shipping_address": "how do I add a shipping address | set up a new delivery address | "
+                               "I want to save another address to my account | add a second shipping address | "
+                               "怎么添加收货地址 | 新增一个收货地址 | 设置默认地址",
+    "payment_issue": "my payment failed | I was charged twice | the payment did not go through | "
+                     "there is a problem with my card payment | I paid but the order shows unpaid | 付款失败了 | "
+                     "被重复扣款了 | 付了钱订单还显示未付款 | 支付出问题了",
+    "check_payment_methods": "what payment methods do you accept | can I pay with PayPal | "
+                             "do you take credit cards | is cash on delivery available | can I pay with UPI | "
+                             "支持哪些付款方式 | 可以用支付宝吗 | 能货到付款吗 | 可以信用卡支付吗",
+    "check_invoice": "I want to see my invoice | where can I find the invoice for order {{Order Number}} | "
+                     "check my bill | show me the invoice details | 我想查看发票 | 订单的发票在哪里看 | 查一下我的账单",
+    "get_invoice": "send me the invoice | I need an invoice for my purchase | can you email me a receipt | "
+                   "download the invoice for {{Order Number}} | 请给我开发票 | 把发票发到我邮箱 | 我需要一张收据",
+    "complaint": "I want to file a complaint | your service is terrible | "
+                 "I am very unhappy with how I was treated | I want to complain about the delivery driver | "
+                 "this is unacceptable, I want to complain | 我要投诉 | 你们的服务太差了 | 对处理结果很不满意，要投诉",
+    "review": "I want to leave a review | how do I rate a product | I'd like to give feedback on my purchase | "
+              "where can I write a review | 我想给商品写评价 | 怎么评价商品 | 我想反馈一下使用感受",
+    "contact_customer_service": "how do I contact customer service | what is your support phone number | "
+                                "I need to speak to customer support | what are your customer service hours | "
+                                "怎么联系客服 | 客服电话是多少 | 客服几点上班",
+    "contact_human_agent": "I want to talk to a human | let me speak to a real person | connect me to an agent | "
+                           "stop, I need a human agent | can I chat with a live representative | 转人工 | 我要找人工客服 | "
+                           "帮我接通真人客服 | 不要机器人，要人工",
+    "create_account": "I want to create an account | how do I sign up | open a new account for me | "
+                      "register a new user | 我想注册账号 | 怎么注册 | 帮我开个新账户",
     "delete_account": "delete my account | I want to close my account | how do I remove my profile permanently | "
                       "cancel my membership account | 注销我的账号 | 我要删除账户 | 怎么永久注销",
-    "edit_account": "I need to update my account details | change the name on my profile | edit my account "
-                    "information | update my phone number | 修改账户信息 | 我想改一下手机号 | 更新个人资料",
-    "switch_account": "how do I switch accounts | I want to use my other account | change to a different user | log "
-                      "into another profile | 怎么切换账号 | 换另一个账户登录 | 切换到我的另一个账号",
-    "recover_password": "I forgot my password | reset my password | I can't remember my login password | help me "
-                        "recover my account password | 忘记密码了 | 怎么重置密码 | 帮我找回密码",
-    "registration_problems": "I can't register | the sign up form gives an error | registration is not working | I "
-                             "never got the verification email | 注册不了 | 注册的时候报错 | 收不到注册验证码",
-    "newsletter_subscription": "subscribe me to the newsletter | I want to unsubscribe from your emails | how do I "
-                               "sign up for your newsletter | stop sending me promotional emails | 订阅你们的优惠邮件 | 取消订阅邮件 | 不要再给我发推广邮件",
-    "check_cancellation_fee": "is there a fee to cancel | how much does it cost to cancel my order | do you charge a "
-                              "cancellation fee | will I pay a penalty for cancelling | 取消订单要手续费吗 | 取消有违约金吗 | 退订收费吗",
+    "edit_account": "I need to update my account details | change the name on my profile | "
+                    "edit my account information | update my phone number | 修改账户信息 | 我想改一下手机号 | 更新个人资料",
+    "switch_account": "how do I switch accounts | I want to use my other account | change to a different user | "
+                      "log into another profile | 怎么切换账号 | 换另一个账户登录 | 切换到我的另一个账号",
+    "recover_password": "I forgot my password | reset my password | I can't remember my login password | "
+                        "help me recover my account password | 忘记密码了 | 怎么重置密码 | 帮我找回密码",
+    "registration_problems": "I can't register | the sign up form gives an error | registration is not working | "
+                             "I never got the verification email | 注册不了 | 注册的时候报错 | 收不到注册验证码",
+    "newsletter_subscription": "subscribe me to the newsletter | I want to unsubscribe from your emails | "
+                               "how do I sign up for your newsletter | stop sending me promotional emails | "
+                               "订阅你们的优惠邮件 | 取消订阅邮件 | 不要再给我发推广邮件",
+    "check_cancellation_fee": "is there a fee to cancel | how much does it cost to cancel my order | "
+                              "do you charge a cancellation fee | will I pay a penalty for cancelling | 取消订单要手续费吗 | "
+                              "取消有违约金吗 | 退订收费吗",
 }
 
 
@@ -365,67 +378,72 @@ _FILL = {
 
 # label -> templates; {p} product, {b}/{b2} brands, {n} price, {a} aspect, {o} order id, {k} which one
 DIALOGUE_SEEDS: dict[str, str] = {
-    "browse": "show me {p} | I'm looking for {p} | any {p} under {n}? | recommend {p} | do you have {p} under {n} rupees "
-              "| what {p} do you have | find me {p} with good {a} | cheap {p} please | best {p} for running | I need {p} "
-              "for my dad | something cheaper | show me more options | anything in black? | what about {b}? | does it "
-              "have noise cancellation | what do reviews say about the {a} | tell me more about the {k} one | is it "
-              "waterproof | how are the reviews for this one | {p} with rating above 4 | is it in stock | what's the "
-              "price of the {k} one | {b} {p} | looking for a gift for my sister | how is the {a} on this one | "
-              "do you sell {p} | I want {p} that is good for travel | any good deals on {p} today | show {b} options "
-              "below {n} | need {p}, budget {n} | what colours does the {k} one come in | suggest something for a "
-              "college student | is there a bigger size | what's popular right now | how much is the {k} one | how much "
-              "does it cost | what's the rating of the {k} one | is the {k} one available in size 9 | does the {k} one "
-              "come with a case | I want to buy {p} | thanks, can you recommend something else | ok, anything "
-              "else I might like | my room is too hot, what can help | my old phone is slow, what should I get | "
-              "suggest something for back pain while working | what would go well with my new laptop | "
-              "推荐一款{p} | 有没有{n}元以内的{p} | 我想买{p} | 给我看看{p} | 有便宜一点的吗 | 还有别的颜色吗 | 这款{a}怎么样 | "
-              "评价怎么样 | {k}多少钱 | 有没有防水的{p} | 适合跑步的{p}有哪些 | {b}的{p}有吗 | 评分4分以上的{p} | 有货吗 | "
-              "预算{n}左右的{p} | 送女朋友什么好 | 看看{b}的 | 这个{a}好不好 | 有大一码的吗 | 最近什么卖得好 | 找一款{a}好的{p} | "
-              "你们卖{p}吗 | 给我推荐几样我可能喜欢的东西 | 还有别的推荐吗 | 谢谢，再推荐几个 | 房间太热了，有什么能帮上忙的",
-    "compare": "compare the first two | which is better, the {b} or the {b2} | {b} vs {b2} | what's the difference "
-               "between these two | how does the first one compare to the second | which one has better {a} | which "
-               "of these is the cheapest | is the second one better than the first | compare them | pros and cons "
-               "of these two | which one would you pick between these | compare {b} and {b2} {p} | {b} or {b2}, "
-               "which should I get | which has the longer warranty | how do they differ in {a} | which is "
-               "lighter | is the {b} worth it over the {b2} | side by side please | which of the three is best for "
-               "me | "
-               "这两款有什么区别 | {b}和{b2}哪个好 | 比较一下前两个 | 对比一下这两款 | 第一个和第二个哪个更值得买 | 哪款{a}更好 | "
-               "这几个里哪个最便宜 | 帮我比一比 | {b}还是{b2}，选哪个 | 这三个哪个性价比最高 | 两款的{a}比起来怎么样 | 有什么不同",
-    "purchase": "add it to my cart | add the {k} one to cart | I'll take it | buy the {k} one | I want to buy this | put "
-                "two of them in my cart | checkout | I want to order the {b} one | place the order | add 2 of those to "
-                "the basket | purchase this please | let's go with the cheaper one, add it | ok get me that one | "
-                "add {b} {p} to my cart | I'll buy the {k} one | yes, order it | proceed to payment | get me 3 of "
-                "these | I'm ready to buy | add one more for my brother | make it two | "
-                "加入购物车 | 把{k}加到购物车 | 就买这个了 | 我要下单 | 帮我下单 | 买两个 | 结算 | 我要买{k} | 就要这款了 | 加购 | "
-                "来一个{k} | 好，下单吧 | 把{b}的{p}加入购物车 | 去付款 | 买三件",
-    "support": "where is my order | track order {o} | what's the status of my order {o} | I want to return the shoes | "
-               "how do I get a refund | my package hasn't arrived | cancel my order {o} | the item arrived damaged | "
-               "change my delivery address | what is your return policy | I was charged twice | my order is late | "
-               "how long does delivery take | talk to a human agent | I can't log in to my account | do you ship to "
-               "Bangalore | has {o} shipped | I received the wrong item | how do I exchange for a bigger size | "
-               "what's the warranty policy | when will my refund come | I need an invoice for {o} | which courier has my "
-               "order | what's the tracking number | what's its current status | show me my past orders | "
-               "我的订单到哪了 | 查一下订单{o} | 我要退货 | 怎么退款 | 快递还没到 | 取消订单{o} | 收到的东西坏了 | 修改收货地址 | "
-               "退货政策是什么 | 重复扣款了 | 转人工 | 登录不了账号 | 发货要多久 | {o}发货了吗 | 发错货了 | 怎么换货 | "
-               "保修政策是什么 | 退款什么时候到账 | 我要开发票 | 快递单号是多少 | 现在是什么状态 | 我以前的订单",
-    "chitchat": "hi | hello there | thanks! | thank you so much | who are you | what can you do | good morning | bye | "
-                "you're funny | how are you today | tell me a joke | nice | ok cool | what's your name | have a nice "
-                "day | are you a robot | lol | great, thanks for the help | hey | good night | that's all for now | "
-                "你好 | 谢谢 | 你是谁 | 你能做什么 | 早上好 | 再见 | 哈哈 | 好的 | 辛苦了 | 讲个笑话 | 你叫什么名字 | 你是机器人吗 | "
+    "browse": "show me {p} | I'm looking for {p} | any {p} under {n}? | recommend {p} | "
+              "do you have {p} under {n} rupees | what {p} do you have | find me {p} with good {a} | "
+              "cheap {p} please | best {p} for running | I need {p} for my dad | something cheaper | "
+              "show me more options | anything in black? | what about {b}? | does it have noise cancellation | "
+              "what do reviews say about the {a} | tell me more about the {k} one | is it waterproof | "
+              "how are the reviews for this one | {p} with rating above 4 | is it in stock | "
+              "what's the price of the {k} one | {b} {p} | looking for a gift for my sister | "
+              "how is the {a} on this one | do you sell {p} | I want {p} that is good for travel | "
+              "any good deals on {p} today | show {b} options below {n} | need {p}, budget {n} | "
+              "what colours does the {k} one come in | suggest something for a college student | "
+              "is there a bigger size | what's popular right now | how much is the {k} one | "
+              "how much does it cost | what's the rating of the {k} one | is the {k} one available in size 9 | "
+              "does the {k} one come with a case | I want to buy {p} | thanks, can you recommend something else | "
+              "ok, anything else I might like | my room is too hot, what can help | "
+              "my old phone is slow, what should I get | suggest something for back pain while working | "
+              "what would go well with my new laptop | 推荐一款{p} | 有没有{n}元以内的{p} | 我想买{p} | 给我看看{p} | 有便宜一点的吗 | "
+              "还有别的颜色吗 | 这款{a}怎么样 | 评价怎么样 | {k}多少钱 | 有没有防水的{p} | 适合跑步的{p}有哪些 | {b}的{p}有吗 | 评分4分以上的{p} | 有货吗 | "
+              "预算{n}左右的{p} | 送女朋友什么好 | 看看{b}的 | 这个{a}好不好 | 有大一码的吗 | 最近什么卖得好 | 找一款{a}好的{p} | 你们卖{p}吗 | "
+              "给我推荐几样我可能喜欢的东西 | 还有别的推荐吗 | 谢谢，再推荐几个 | 房间太热了，有什么能帮上忙的",
+    "compare": "compare the first two | which is better, the {b} or the {b2} | {b} vs {b2} | "
+               "what's the difference between these two | how does the first one compare to the second | "
+               "which one has better {a} | which of these is the cheapest | "
+               "is the second one better than the first | compare them | pros and cons of these two | "
+               "which one would you pick between these | compare {b} and {b2} {p} | "
+               "{b} or {b2}, which should I get | which has the longer warranty | how do they differ in {a} | "
+               "which is lighter | is the {b} worth it over the {b2} | side by side please | "
+               "which of the three is best for me | 这两款有什么区别 | {b}和{b2}哪个好 | 比较一下前两个 | 对比一下这两款 | 第一个和第二个哪个更值得买 | "
+               "哪款{a}更好 | 这几个里哪个最便宜 | 帮我比一比 | {b}还是{b2}，选哪个 | 这三个哪个性价比最高 | 两款的{a}比起来怎么样 | 有什么不同",
+    "purchase": "add it to my cart | add the {k} one to cart | I'll take it | buy the {k} one | "
+                "I want to buy this | put two of them in my cart | checkout | I want to order the {b} one | "
+                "place the order | add 2 of those to the basket | purchase this please | "
+                "let's go with the cheaper one, add it | ok get me that one | add {b} {p} to my cart | "
+                "I'll buy the {k} one | yes, order it | proceed to payment | get me 3 of these | I'm ready to buy | "
+                "add one more for my brother | make it two | 加入购物车 | 把{k}加到购物车 | 就买这个了 | 我要下单 | 帮我下单 | 买两个 | 结算 | "
+                "我要买{k} | 就要这款了 | 加购 | 来一个{k} | 好，下单吧 | 把{b}的{p}加入购物车 | 去付款 | 买三件",
+    "support": "where is my order | track order {o} | what's the status of my order {o} | "
+               "I want to return the shoes | how do I get a refund | my package hasn't arrived | "
+               "cancel my order {o} | the item arrived damaged | change my delivery address | "
+               "what is your return policy | I was charged twice | my order is late | how long does delivery take | "
+               "talk to a human agent | I can't log in to my account | do you ship to Bangalore | has {o} shipped | "
+               "I received the wrong item | how do I exchange for a bigger size | what's the warranty policy | "
+               "when will my refund come | I need an invoice for {o} | which courier has my order | "
+               "what's the tracking number | what's its current status | show me my past orders | 我的订单到哪了 | "
+               "查一下订单{o} | 我要退货 | 怎么退款 | 快递还没到 | 取消订单{o} | 收到的东西坏了 | 修改收货地址 | 退货政策是什么 | 重复扣款了 | 转人工 | 登录不了账号 | "
+               "发货要多久 | {o}发货了吗 | 发错货了 | 怎么换货 | 保修政策是什么 | 退款什么时候到账 | 我要开发票 | 快递单号是多少 | 现在是什么状态 | 我以前的订单",
+    "chitchat": "hi | hello there | thanks! | thank you so much | who are you | what can you do | good morning | "
+                "bye | you're funny | how are you today | tell me a joke | nice | ok cool | what's your name | "
+                "have a nice day | are you a robot | lol | great, thanks for the help | hey | good night | "
+                "that's all for now | 你好 | 谢谢 | 你是谁 | 你能做什么 | 早上好 | 再见 | 哈哈 | 好的 | 辛苦了 | 讲个笑话 | 你叫什么名字 | 你是机器人吗 | "
                 "没事了 | 晚安 | 嗨 | 谢谢你的帮助",
 }
 
 _RULES: dict[str, list[re.Pattern]] = {
-    "purchase": [re.compile(r"\b(add (?:one|another|\d+) more|add(?: \w+){0,4} to (?:my |the )?(?:cart|basket|bag)|i'?ll (?:take|buy)|buy (?:it|this|that|"
-                            r"the|them|one|two)|check ?out|place (?:the|my|an) order|proceed to pay\w*|order it)\b", re.I),
+    "purchase": [re.compile(r"\b(add (?:one|another|\d+) more|add(?: \w+){0,4} to (?:my |the )?(?:cart|basket|bag)|"
+                            r"i'?ll (?:take|buy)|buy (?:it|this|that|the|them|one|two)|check ?out|"
+                            r"place (?:the|my|an) order|proceed to pay\w*|order it)\b", re.I),
                  re.compile(r"加入购物车|加到购物车|加购|下单|结算|就买|就要这|我要买(?:这|那|第)|去付款")],
-    "support": [re.compile(r"\b(o\d{5}|refund|return (?:it|the|this|policy)|track(?:ing)?|where is my|cancel (?:my|the) "
-                           r"order|order status|status of my|invoice|warranty|human|agent|log ?in|password|"
+    "support": [re.compile(r"\b(o\d{5}|refund|return (?:it|the|this|policy)|track(?:ing)?|where is my|"
+                           r"cancel (?:my|the) order|order status|status of my|invoice|warranty|human|agent|"
+                           r"log ?in|password|"
                            r"charged twice|damaged|wrong item|exchange|courier|(?:current |order |delivery )status|"
                            r"(?:my|'s|past|previous) orders|order history)\b", re.I),
                 re.compile(r"订单|退货|退款|换货|快递还没|物流信息|发货了吗|发票|人工|客服|登录|密码|扣款|发错|保修")],
-    "compare": [re.compile(r"\b(compare|comparison|vs\.?|versus|difference|differ|better than|\w+er than (?:the|that|this|it)|which (?:one |of "
-                           r"(?:these|them|the \w+) )?(?:is|has|should|would)|pros and cons|side by side)\b", re.I),
+    "compare": [re.compile(r"\b(compare|comparison|vs\.?|versus|difference|differ|better than|"
+                           r"\w+er than (?:the|that|this|it)|which (?:one |of (?:these|them|the \w+) )?"
+                           r"(?:is|has|should|would)|pros and cons|side by side)\b", re.I),
                 re.compile(r"比较|对比|区别|哪个好|哪个更|哪款更|哪款好|选哪个|比一比|有什么不同|哪个性价比")],
     "chitchat": [re.compile(r"^(hi|hello|hey|thanks?(?: you)?(?: so much)?|bye|good (?:morning|evening|night)|ok|okay|"
                             r"cool|nice|lol|who are you|what can you do)[\s!.?,]*$", re.I),
@@ -526,7 +544,8 @@ FEATURE_TEXT = {
     "cart_adds": "items added to cart", "price_questions": "price questions", "comparison_turns": "comparisons asked",
     "sentiment": "tone of the conversation", "n_turns": "conversation length", "TrafficType": "traffic source",
     "OperatingSystems": "operating system", "Browser": "browser", "Region": "region",
-    "pages_total": "pages viewed in all", "duration_total": "time on site", "page_value_per_product": "page value per product",
+    "pages_total": "pages viewed in all", "duration_total": "time on site",
+    "page_value_per_product": "page value per product",
 }
 
 

@@ -25,7 +25,7 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-MODEL_VERSION = 1
+MODEL_VERSION = 2  # 2: log-linear pool stacker
 NEGATIVE, NEUTRAL, POSITIVE = "negative", "neutral", "positive"
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _LATIN = re.compile(r"[A-Za-z]")

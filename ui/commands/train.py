@@ -27,7 +27,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         p.add_argument("--format", default="csv", choices=["csv", "reviews_zh", "reviews_en"],
                        help="layout of --data (see `shopassist eval sentiment`)")
         p.add_argument("--neutral", action=argparse.BooleanOptionalAction, default=True,
-                       help="3-way model with 3-star reviews as neutral (default; --no-neutral: 2-way, 3 stars dropped)")
+                       help="3-way model, 3-star reviews neutral (default; --no-neutral: 2-way, 3 stars dropped)")
         p.add_argument("--no-embeddings", action="store_true", help="TF-IDF branch only (no e5 embedder)")
     if task == "intent":
         p.add_argument("--uci", help="UCI Online Shoppers CSV: propensity fallback when the store has no sessions")

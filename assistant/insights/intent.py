@@ -15,6 +15,7 @@ Knows texts, labels and session signals; knows nothing about prompts, tools or t
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import re
@@ -650,7 +651,9 @@ class PurchasePropensityModel:
         self._iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(raw, y)
         self._booster = self._make().fit(X, y)
         self.threshold = _best_f1_threshold(np.clip(self._iso.predict(raw) + 1e-6 * (raw - 0.5), 0, 1), y)
-        self.info = {"n_train": int(len(y)), "positive_rate": float(np.mean(y)), "source": source}
+        digest = hashlib.sha256(np.nan_to_num(X.to_numpy(dtype=float), nan=-1.0).tobytes() + np.asarray(y).tobytes())
+        self.info = {"n_train": int(len(y)), "positive_rate": float(np.mean(y)), "source": source,
+                     "data_hash": digest.hexdigest()[:16]}
         return self
 
     def _frame(self, X):
@@ -708,7 +711,7 @@ class PurchasePropensityModel:
         meta = _read_meta(directory, "purchase_propensity")
         model = cls(**{k: meta[k] for k in ("n_estimators", "learning_rate", "num_leaves", "min_child_samples",
                                              "folds", "seed", "features", "defaults", "threshold")},
-                    info={k: meta[k] for k in ("n_train", "positive_rate", "source") if k in meta})
+                    info={k: meta[k] for k in ("n_train", "positive_rate", "source", "data_hash") if k in meta})
         parts = joblib.load(Path(directory) / "model.joblib")
         model._booster, model._iso = parts["booster"], parts["iso"]
         model.page_values = parts.get("page_values", {})

@@ -27,6 +27,7 @@ EVAL_TASKS = {
     "attacks": "eval.attacks_task",
     "simulate": "eval.simulate",
     "shopbench": "eval.shopbench_task",
+    "taubench": "eval.taubench_task",
     "report": "eval.report",
     "compare": "eval.compare",
 }

@@ -1,0 +1,138 @@
+"""The model's reading of a customer message: one action label per sentence, under a JSON-schema constraint.
+
+Each sentence goes to the backend with the fixed instructions of prompts/service_parse.md and a few fixed
+examples (the same prefix every call, so llama.cpp reuses its cache and pays only for the sentence), and
+comes back as `{"action": <label>}`, valid by construction. Everything exact in the message (ids, e-mails,
+zips, product and option words) is read by code (`extract`, `vocab`), not by the model. When the backend
+fails or is absent, a label comes from the sentence's own action words, and the parse says so.
+
+Knows the labels and the prompt; nothing about orders, customers or rules.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+
+import prompts
+from assistant.errors import BackendError
+from assistant.service.extract import sentences
+
+log = logging.getLogger(__name__)
+LABELS = ("cancel", "return", "exchange", "address", "payment", "profile_address", "keep", "info", "human", "none")
+SCHEMA = {"type": "object", "properties": {"action": {"type": "string", "enum": list(LABELS)}},
+          "required": ["action"], "additionalProperties": False}
+EXAMPLES = [  # written for the labels, not taken from any evaluation set
+    ("I'd like my money back for the lamp, it stopped working.", "return"),
+    ("Please stop the order I placed yesterday before it ships.", "cancel"),
+    ("Can I get the jacket in medium and in blue instead?", "exchange"),
+    ("Could you ship that order to my office at 5 Elm Street, Austin, TX 73301 instead?", "address"),
+    ("I want to pay for it with my credit card rather than PayPal.", "payment"),
+    ("Please update the home address on my account.", "profile_address"),
+    ("Never mind, I will hold on to the chair.", "keep"),
+    ("What colors does the backpack come in?", "info"),
+    ("I want to talk to your manager about a voucher.", "human"),
+    ("Hi, I'm Jane Roe and my zip code is 10001.", "none"),
+]
+_KEYWORDS = [  # the fallback's action words: exact verbs only, the model handles paraphrase
+    ("keep", r"(?<!n't )(?<!not )(?<!never )\bkeep (?:it|them|the|all|everything)\b|\bnever ?mind\b"),
+    ("cancel", r"\bcancel"),
+    ("exchange", r"\bexchange|\bswap|\breplace|\bswitch\b|\binstead\b|\bmodify\b"),
+    ("return", r"\breturn|\brefund|\bsend (?:it|them|\w+) back\b"),
+    ("profile_address", r"\b(?:default|profile|account|home) address\b"),
+    ("address", r"\baddress\b|\bship (?:it|them) to\b"),
+    ("payment", r"\bpayment method\b|\bchange (?:the )?payment\b|\bpay (?:with|by|using)\b"),
+    ("human", r"\bhuman\b|\bsupervisor\b|\bmanager\b|\bcoupon\b|\breal person\b"),
+    ("info", r"\?\s*$"),
+]
+
+
+@dataclass
+class SentenceParse:
+    text: str
+    action: str
+    source: str  # llm | keywords | llm+keywords | identity (only a name, e-mail or zip: no model call)
+    llm: str = ""
+
+
+_REQUEST_CUE = re.compile(r"\b(?:want|wanna|would like|'d like|need|please|can you|could you|can i|could i|"
+                          r"wish|prefer|rather|instead|let me|like to|hoping|hope to|going to|gonna|won't|"
+                          r"will not|don't|do not|decide|decided|mind)\b|\?", re.I)
+REFINES = {"address": "profile_address"}  # a keyword label that narrows the model's label
+
+
+def combine(llm: str, keyword: str, sentence: str) -> tuple[str, str]:
+    """The model's label, checked by the sentence's own words: an exact action verb the model missed counts;
+    an action only the model saw needs the sentence to ask for something (not just describe an order)."""
+    if REFINES.get(llm) == keyword:
+        return keyword, "llm+keywords"
+    if llm in ("none", "info") and keyword not in ("none", "info"):
+        return keyword, "keywords"
+    if keyword == "none" and llm not in ("none", "info", "keep") and not _REQUEST_CUE.search(sentence):
+        return "none", "llm+keywords"
+    return llm, "llm"
+
+
+_IDENTITY_WORDS = re.compile(r"\b(?:hi|hello|hey|my|name|is|and|i|am|i'm|it's|its|zip|code|postal|e-?mail|"
+                             r"address|the|this|here|are|it|yes|sure|of course|thanks|thank you)\b", re.I)
+
+
+def _only_identity(sentence: str) -> bool:
+    """A sentence that only gives an e-mail, a zip code and a name (what code reads exactly)."""
+    from assistant.service import extract
+
+    rest = sentence
+    for e in extract.emails(sentence):
+        rest = re.sub(re.escape(e), " ", rest, flags=re.I)
+    if rest == sentence and not extract.zips(sentence):
+        return False
+    for first, last in extract.names(sentence)[:1]:
+        rest = rest.replace(f"{first} {last}", " ")
+    rest = re.sub(r"\d{5}", " ", _IDENTITY_WORDS.sub(" ", rest))
+    return not re.sub(r"[\W_]+", "", rest)
+
+
+def keyword_label(sentence: str) -> str:
+    for label, pattern in _KEYWORDS:
+        if re.search(pattern, sentence, re.I):
+            return label
+    return "none"
+
+
+class MessageParser:
+    """Labels each sentence of a message with the backend (None: action words only)."""
+
+    def __init__(self, backend=None, temperature: float = 0.0, seed: int = 0, timeout_s: float = 60.0):
+        self.backend, self.temperature, self.seed, self.timeout_s = backend, temperature, seed, timeout_s
+        self.calls = 0
+        self.system = prompts.render("service_parse.md")
+
+    def messages(self, sentence: str) -> list[dict[str, str]]:
+        examples = "\n".join(f"Sentence: {text}\nAction: {label}\n" for text, label in EXAMPLES)
+        return [{"role": "system", "content": self.system},
+                {"role": "user", "content": f"Examples:\n{examples}\nNow label this one.\nSentence: {sentence}\n"
+                                            f"Action:"}]
+
+    def label(self, sentence: str) -> SentenceParse:
+        if _only_identity(sentence):
+            return SentenceParse(sentence, "none", "identity")
+        if self.backend is None:
+            return SentenceParse(sentence, keyword_label(sentence), "keywords")
+        import json
+
+        try:
+            self.calls += 1
+            g = self.backend.generate(self.messages(sentence), json_schema=SCHEMA, max_tokens=16,
+                                      temperature=self.temperature, seed=self.seed + self.calls,
+                                      timeout_s=self.timeout_s)
+            action = json.loads(g.text).get("action")
+        except (BackendError, ValueError, AttributeError) as e:
+            log.warning("service parse fell back to action words: %s", e)
+            return SentenceParse(sentence, keyword_label(sentence), "keywords")
+        if action not in LABELS:
+            return SentenceParse(sentence, keyword_label(sentence), "keywords")
+        final, source = combine(action, keyword_label(sentence), sentence)
+        return SentenceParse(sentence, final, source, llm=action)
+
+    def parse(self, text: str) -> list[SentenceParse]:
+        return [self.label(s) for s in sentences(text)]

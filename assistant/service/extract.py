@@ -21,8 +21,8 @@ _EMAIL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-
 _ZIP = re.compile(r"(?<![\d#W\w-])(\d{5})(?![\d-])")
 _PAYMENT_ID = re.compile(r"\b((?:gift_card|credit_card|paypal)_\d+)\b")
 _DICT = re.compile(r"\{[^{}]*\}")
-_NAME_INTRO = re.compile(r"\b(?:my name is|name's|i am|i'm|this is|it's|it is)\s+([A-Z][a-z'-]+)\s+([A-Z][a-z'-]+)")
-_CAPITAL_PAIR = re.compile(r"\b([A-Z][a-z'-]+)\s+([A-Z][a-z'-]+)\b")
+_NAME_INTRO = re.compile(r"\b(?i:my name is|name's|i am|i'm|this is|it's|it is)\s+([A-Z][a-z'-]+)\s+([A-Z][a-z'-]+)")
+_CAPITAL_PAIR = re.compile(r"(?=\b([A-Z][a-z-]+(?:'[a-z]{2,})?)\s+([A-Z][a-z-]+(?:'[a-z]{2,})?)\b)")
 _STREET = (r"(?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Dr|Boulevard|Blvd|Way|Court|Ct|Place|Pl|Parkway|Pkwy|"
            r"Terrace|Circle|Cir|Highway|Hwy|Trail|Square|Sq)")
 _ADDRESS = re.compile(rf"(\d+\s+[A-Za-z0-9 .'-]+?\s{_STREET}\.?)\s*,?\s*((?:Suite|Ste|Apt|Apartment|Unit|#)\.?\s*"

@@ -35,7 +35,7 @@ EXAMPLES = [  # written for the labels, not taken from any evaluation set
     ("Hi, I'm Jane Roe and my zip code is 10001.", "none"),
 ]
 _KEYWORDS = [  # the fallback's action words: exact verbs only, the model handles paraphrase
-    ("keep", r"(?<!n't )(?<!not )(?<!never )\bkeep (?:it|them|the|all|everything)\b|\bnever ?mind\b"),
+    ("keep", r"^(?!.*(?:\bnot\b|\bnever\b|n't\b).{0,20}\bkeep\b).*(?:\bkeep (?:it|them|the|all|everything)\b|\bnever ?mind\b)"),
     ("cancel", r"\bcancel"),
     ("exchange", r"\bexchange|\bswap|\breplace|\bswitch\b|\binstead\b|\bmodify\b"),
     ("return", r"\breturn|\brefund|\bsend (?:it|them|\w+) back\b"),

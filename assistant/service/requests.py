@@ -83,7 +83,8 @@ def _add(state: ServiceState, sp: SentenceParse, ids: list[str], products: list[
     req = _mergeable(state, sp.action, ids) if sp.action != "human" else None
     if req is None:
         # a pronoun ("return it") refers to what was just talked about
-        req = Request(sp.action, order_id=_order(state, ids), products=products or list(state.context_products),
+        context = list(state.context_products) if not ids or ids[0] == state.context_order else []
+        req = Request(sp.action, order_id=_order(state, ids), products=products or context,
                       order_suffix=state.context_suffix if not ids else "")
         req.texts += background  # what led up to it: the reason, the item's description
         state.requests.append(req)

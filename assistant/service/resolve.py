@@ -75,6 +75,9 @@ class Resolver:
             # products in different orders: this request takes an order holding some of them
             cands = holding or [o for o in cands if set(req.products) & {i["name"] for i in o["items"]}]
         cands = [o for o in cands if o["status"] in _STATUSES[FAMILY[req.action]]] or cands
+        hint = _status_hint(req.texts) or _NATURAL.get(req.action)  # "return" is for what arrived
+        natural = [o for o in cands if o["status"] == hint]
+        cands = natural if len(natural) == 1 else cands
         if len(cands) == 1:
             rest = sorted(set(req.products) - {i["name"] for i in cands[0]["items"]})
             return cands[0], rest, ""
@@ -182,6 +185,21 @@ class Resolver:
 _ADDRESS_KEYS = ("address1", "address2", "city", "state", "country", "zip")
 _STATUSES = {"undo": ("pending", "delivered"), "change": ("pending", "delivered"), "address": ("pending",),
              "payment": ("pending",), "info": ("pending", "processed", "delivered", "cancelled"), "human": ()}
+
+
+_NATURAL = {"return": "delivered", "cancel": "pending", "address": "pending", "payment": "pending"}
+
+
+_DELIVERED = re.compile(r"\b(?:received|got|arrived|delivered|came|have had)\b", re.I)
+_PENDING = re.compile(r"\b(?:just placed|placed|just ordered|not (?:yet )?(?:shipped|arrived)|hasn't (?:shipped|arrived)|"
+                      r"pending|on its way|before it ships)\b", re.I)
+
+
+def _status_hint(texts: list[str]) -> str:
+    """What the customer's own words say about the order: received (delivered) or not yet (pending)."""
+    text = " ".join(texts)
+    delivered, pending = bool(_DELIVERED.search(text)), bool(_PENDING.search(text))
+    return "delivered" if delivered and not pending else "pending" if pending and not delivered else ""
 
 
 def _action_name(action: str, status: str) -> str:

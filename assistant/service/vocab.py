@@ -68,7 +68,7 @@ def find_products(text: str, names: Iterable[str]) -> list[Hit]:
     for alias, name in pairs:
         for m in re.finditer(rf"(?<=[ ]){re.escape(norm(alias).strip())}(?=[ ])", t):
             span = (m.start(), m.end())
-            if any(a < span[1] and span[0] < b for a, b in taken if (a, b) != span):
+            if any(a < span[1] and span[0] < b for a, b in taken):
                 continue
             taken.append(span)
             hits.append(Hit(m.start(), name, alias))

@@ -1,0 +1,123 @@
+"""The service agent's conversation flow, driven deterministically by the scripted backend."""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from assistant.llm.scripted import ScriptedBackend
+from assistant.service.agent import ServiceAgent
+from assistant.service.parse import SCHEMA
+from tests.service_fixtures import tiny_domain
+
+LABELS = [  # (pattern in the sentence, label the scripted "model" gives it)
+    (r"return|send .* back", "return"), (r"cancel|don't need", "cancel"), (r"black one|instead|rather", "exchange"),
+    (r"supervisor|manager", "human"), (r"keep", "keep"),
+]
+
+
+def labeller(messages, tools):
+    sentence = messages[-1].content.split("Sentence:")[-1].split("\n")[0]
+    label = next((lab for pat, lab in LABELS if re.search(pat, sentence, re.I)), "none")
+    return {"action": label}
+
+
+@pytest.fixture()
+def backend():
+    return ScriptedBackend([labeller] * 200)
+
+
+@pytest.fixture()
+def agent(tmp_path, backend):
+    return ServiceAgent(tiny_domain(tmp_path), backend)
+
+
+def names(reply) -> list[str]:
+    return [c["name"] for c in reply.tool_calls]
+
+
+def test_a_return_is_proposed_then_run_on_yes(agent, backend):
+    state = agent.new_state()
+    r1 = agent.turn(state, "Hi, I'm Alice Smith, zip 10001. I want to return the t-shirt I got, refund it to my gift card.")
+    assert names(r1)[:2] == ["find_user_id_by_name_zip", "get_user_details"]
+    assert "return_delivered_order_items" in names(r1)
+    assert r1.proposal["name"] == "return_delivered_order_items"
+    assert r1.proposal["arguments"] == {"order_id": "#W0000002", "item_ids": ["1002"], "payment_method_id": "gift_card_1"}
+    assert r1.proposal["summary"] in r1.text and "yes" in r1.text.lower()
+    assert agent.domain.order("#W0000002")["status"] == "delivered"  # proposed, not written
+    assert all(c.json_schema == SCHEMA for c in backend.calls)  # the model's parse is schema-constrained
+    r2 = agent.turn(state, "Yes.")
+    assert r2.executed == [{"name": "return_delivered_order_items", "arguments": r1.proposal["arguments"]}]
+    assert agent.domain.order("#W0000002")["status"] == "return requested"
+    assert r2.done and "anything else" in r2.text.lower()
+
+
+def test_nothing_about_the_account_before_authentication(agent):
+    state = agent.new_state()
+    r1 = agent.turn(state, "I want to cancel my order, I don't need it.")
+    assert names(r1) == [] and "e-mail" in r1.text and r1.proposal is None
+    r2 = agent.turn(state, "alice@example.com")
+    assert names(r2)[0] == "find_user_id_by_email" and state.customer_id == "alice_1"
+    assert r2.proposal["name"] == "cancel_pending_order" and r2.proposal["arguments"]["order_id"] == "#W0000001"
+
+
+def test_a_wrong_identity_is_not_found_and_asked_again(agent):
+    state = agent.new_state()
+    r = agent.turn(state, "My email is mallory@example.com, cancel order #W0000001.")
+    assert state.customer_id is None and "could not find" in r.text and r.proposal is None
+    assert [c.get("error") for c in r.tool_calls] == ["user not found"]
+
+
+def test_no_withdraws_the_proposal(agent):
+    state = agent.new_state()
+    agent.turn(state, "I'm Alice Smith, zip 10001. Please cancel order #W0000001, I don't need it.")
+    assert state.pending is not None
+    r = agent.turn(state, "No, leave it.")
+    assert r.executed == [] and state.pending is None and agent.domain.records.actions() == []
+    assert agent.domain.order("#W0000001")["status"] == "pending"
+
+
+def test_an_exchange_is_matched_to_an_available_variant(agent):
+    state = agent.new_state()
+    r = agent.turn(state, "My email is alice@example.com. I'd rather have the t-shirt I received as a black one in size M.")
+    assert r.proposal["name"] == "exchange_delivered_order_items"
+    assert r.proposal["arguments"]["item_ids"] == ["1002"] and r.proposal["arguments"]["new_item_ids"] == ["1003"]
+    assert r.proposal["arguments"]["payment_method_id"] == "paypal_1"  # the difference goes to the order's method
+
+
+def test_another_customers_order_is_refused_with_the_rule(agent):
+    state = agent.new_state()
+    r = agent.turn(state, "I'm Alice Smith, zip 10001. Cancel order #W0000004, I don't need it.")
+    assert r.proposal is None and "own_records" not in r.text  # the customer sees the rule, not its id
+    assert "only the authenticated customer's own orders" in r.text
+    assert any("own_records" in c.get("error", "") for c in r.tool_calls)
+
+
+def test_transfer_to_a_human_goes_to_the_console_queue(agent):
+    state = agent.new_state()
+    r = agent.turn(state, "I'm Alice Smith, zip 10001. I want to talk to your manager about a coupon.")
+    assert r.transferred and "transfer_to_human_agents" in names(r)
+    (handoff,) = agent.domain.records.handoffs()
+    assert handoff["owner"] == "alice_1" and "coupon" in handoff["summary"]
+
+
+def test_keep_after_all_drops_the_request(agent):
+    state = agent.new_state()
+    r = agent.turn(state, "I'm Alice Smith, zip 10001. I want to return the t-shirt. Actually I will keep it.")
+    assert r.proposal is None and r.done
+
+
+def test_without_a_backend_the_sentences_own_action_words_are_used(tmp_path):
+    agent = ServiceAgent(tiny_domain(tmp_path), None)
+    state = agent.new_state()
+    r = agent.turn(state, "My email is alice@example.com. Please cancel order #W0000001 because I ordered it by mistake.")
+    assert r.proposal["arguments"] == {"order_id": "#W0000001", "reason": "ordered by mistake"}
+    assert {p["source"] for p in r.parse} <= {"keywords", "identity"}
+
+
+def test_a_session_user_is_already_authenticated(agent):
+    state = agent.new_state("alice_1")
+    r = agent.turn(state, "Please cancel order #W0000001, I don't need it anymore.")
+    assert r.proposal["name"] == "cancel_pending_order"
+    assert json.dumps(state.to_dict())  # the state round-trips through JSON for the session

@@ -1,8 +1,9 @@
 """Catalog ingestion: read product files into a Store, validating every row.
 
 Formats: `demo` (the built-in generator), `amazon_in` (the amazon.in scrape: ₹ prices, `|`
-category paths, one review per row, duplicate product rows merged), and generic `csv`, `jsonl`,
-`parquet` with a field->column mapping. Every rejected, repaired or merged row is reported with
+category paths, one review per row, duplicate product rows merged), `taubench_retail` (a folder in
+tau-bench's retail layout: one product per product type, its variants' options as attributes, plus the
+users and their orders), and generic `csv`, `jsonl`, `parquet` with a field->column mapping. Every rejected, repaired or merged row is reported with
 file, line and reason; `strict=True` turns any such row into a `CatalogError`. Nothing is dropped
 silently. This module knows nothing about indexing or search.
 """
@@ -22,7 +23,7 @@ from retrieval.store import Store
 
 PRODUCT_FIELDS = ("product_id", "title", "description", "category", "brand", "price", "currency",
                   "list_price", "rating", "rating_count", "image_url", "attributes", "lang")
-FORMATS = ("demo", "amazon_in", "csv", "jsonl", "parquet")
+FORMATS = ("demo", "amazon_in", "taubench_retail", "csv", "jsonl", "parquet")
 
 
 class CatalogError(ValueError):
@@ -269,6 +270,11 @@ def load_catalog(path: str | Path | None, fmt: str | None = None, mapping: dict[
     fmt = fmt or {".csv": "csv", ".jsonl": "jsonl", ".json": "jsonl", ".parquet": "parquet"}.get(path.suffix.lower())
     if fmt not in FORMATS:
         raise CatalogError(f"unknown catalog format {fmt!r} for {path}; use one of {', '.join(FORMATS)}")
+    if fmt == "taubench_retail":
+        from retrieval.catalog_taubench import load_taubench_retail
+
+        store = load_taubench_retail(path, _RowBuilder(str(path / "products.json"), report))
+        return _finish(store, report, path, strict)
     builder = _RowBuilder(str(path), report)
     _, bad_lines = _decode(path) if fmt != "parquet" else ("", [])
     for line in bad_lines:
@@ -284,6 +290,10 @@ def load_catalog(path: str | Path | None, fmt: str | None = None, mapping: dict[
             product = builder.build(_apply_map(raw, mapping or {}), line)
             if product is not None:
                 _merge(store, product, builder, line)
+    return _finish(store, report, path, strict)
+
+
+def _finish(store: Store, report: IngestReport, path: Path, strict: bool) -> tuple[Store, IngestReport]:
     report.products, report.reviews = len(store.products), len(store.reviews)
     report.issues.sort(key=lambda i: i.line)
     if strict and report.issues:

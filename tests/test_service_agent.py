@@ -121,3 +121,29 @@ def test_a_session_user_is_already_authenticated(agent):
     r = agent.turn(state, "Please cancel order #W0000001, I don't need it anymore.")
     assert r.proposal["name"] == "cancel_pending_order"
     assert json.dumps(state.to_dict())  # the state round-trips through JSON for the session
+
+
+def test_agent_mode_the_model_picks_tools_but_cannot_write(tmp_path):
+    from assistant.llm.base import ToolCall
+
+    cancel = ToolCall("cancel_pending_order", {"order_id": "#W0000001", "reason": "no longer needed"})
+    backend = ScriptedBackend([
+        ToolCall("find_user_id_by_email", {"email": "alice@example.com"}),
+        ToolCall("cancel_pending_order", {"order_id": "#W0000004", "reason": "no longer needed"}),  # Bob's order
+        cancel, "I can cancel order #W0000001 for you.",
+        "Your order is cancelled.",
+    ])
+    agent = ServiceAgent(tiny_domain(tmp_path), backend, mode="agent")
+    state = agent.new_state()
+    r1 = agent.turn(state, "I'm alice@example.com, please cancel my pending order.")
+    assert [c["name"] for c in r1.tool_calls] == ["find_user_id_by_email", "cancel_pending_order",
+                                                  "cancel_pending_order"]
+    assert "own_records" in r1.tool_calls[1]["error"]  # the refusal went back to the model
+    tool_msgs = [m for m in backend.calls[2].messages if m.role == "tool"]
+    assert "refused by the policy" in tool_msgs[-1].content
+    assert r1.proposal["arguments"]["order_id"] == "#W0000001" and r1.proposal["summary"] in r1.text
+    assert agent.domain.order("#W0000001")["status"] == "pending"
+    r2 = agent.turn(state, "yes")
+    assert r2.executed and agent.domain.order("#W0000001")["status"] == "cancelled"
+    assert "[system] The customer confirmed" in backend.calls[-1].messages[-1].content
+    assert r2.text.startswith("Done: order #W0000001 is cancelled") and r2.text.endswith("Your order is cancelled.")

@@ -237,11 +237,15 @@ def build_app(assistant: Assistant, index_dir: str | Path | None = None, note: s
               agent_models=None) -> gr.Blocks:
     from assistant.agent_assist import AgentModels
     from ui.agent_console import AgentConsole, build_console
+    from ui.service_desk import build_service_desk, open_desk, sync_handoffs
 
     store = assistant.index.store
     agents = agent_models or AgentModels(store, Path(index_dir) / "models" if index_dir else None,
                                          insights=assistant.insights)
     console = AgentConsole(store, agents, assistant.backend)
+    desk = open_desk(assistant, index_dir)  # after-sales service, when the index carries service data
+    if desk is not None:
+        sync_handoffs(desk, store)
     backend = getattr(assistant.backend, "name", None)
     model = getattr(assistant.backend, "model_id", None)
     with gr.Blocks(title="shopassist") as app:
@@ -254,6 +258,9 @@ def build_app(assistant: Assistant, index_dir: str | Path | None = None, note: s
             build_shopper(shopper)
         with gr.Tab("Agent console", elem_id="tab-agent"):
             queue = build_console(console)
+        if desk is not None:
+            with gr.Tab("Service desk", elem_id="tab-service"):
+                build_service_desk(desk, store)
         app.load(console.queue_rows, None, queue)
     return app
 

@@ -62,6 +62,7 @@ class ServiceState:
     asked: str = ""                          # what the last reply asked for
     idle_turns: int = 0                      # replies in a row that found nothing to do
     transcript: list[dict[str, str]] = field(default_factory=list)
+    llm_messages: list[dict[str, Any]] = field(default_factory=list)  # agent mode: the model's own history
     transferred: bool = False
     done: bool = False
     session_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])

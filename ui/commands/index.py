@@ -51,6 +51,23 @@ def main(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - t0
     out = index.save(args.out)
     (out / "ingest_report.json").write_text(json.dumps(report.to_dict(), indent=1, ensure_ascii=False))
+    if args.format == "taubench_retail":
+        if save_service_data(args.catalog, out) != 0:
+            return 2
     print(f"indexed {len(index)} products in {seconds:.1f} s ({len(index) / max(seconds, 1e-9):.1f} products/s) "
           f"-> {out}")
+    return 0
+
+
+def save_service_data(folder: str, out: Path) -> int:
+    """The service records (users, orders, products, policy) beside the index, in `<out>/service/`."""
+    from assistant.service.data import RetailData, RetailDataError
+
+    try:
+        data = RetailData.load(folder)
+    except RetailDataError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    saved = data.save(Path(out) / "service")
+    print(f"service data: {len(data.users)} users, {len(data.orders)} orders, {len(data.products)} products -> {saved}")
     return 0

@@ -99,4 +99,6 @@ def test_model_labels_are_checked_by_the_sentences_own_words():
     assert combine("return", "none", "I ordered a lamp in order #W1.")[0] == "none"  # describes, asks nothing
     assert combine("return", "none", "I won't be able to use it, so I want my money back.")[0] == "return"
     assert combine("address", "profile_address", "Update my default address.")[0] == "profile_address"
+    assert combine("keep", "none", "Please go ahead with what I asked.")[0] == "none"  # dropping needs own words
+    assert combine("exchange", "return", "I want a full refund unless you match the price.")[0] == "return"
     assert keyword_label("I don't want to keep the puzzle and want a refund") == "return"

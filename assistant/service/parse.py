@@ -34,14 +34,17 @@ EXAMPLES = [  # written for the labels, not taken from any evaluation set
     ("I want to talk to your manager about a voucher.", "human"),
     ("Hi, I'm Jane Roe and my zip code is 10001.", "none"),
 ]
-_KEYWORDS = [  # the fallback's action words: exact verbs only, the model handles paraphrase
-    ("keep", r"^(?!.*(?:\bnot\b|\bnever\b|n't\b).{0,20}\bkeep\b).*(?:\bkeep (?:it|them|the|all|everything)\b|\bnever ?mind\b)"),
+_KEYWORDS = [  # exact action words, most specific first; the model handles paraphrase
+    ("keep", r"^(?!.*(?:\bnot\b|\bnever\b|n't\b).{0,20}\bkeep\b).*(?:\bkeep (?:it|them|the|all|everything)\b|"
+             r"\bnever ?mind\b)"),
     ("cancel", r"\bcancel"),
-    ("exchange", r"\bexchange|\bswap|\breplace|\bswitch\b|\binstead\b|\bmodify\b"),
-    ("return", r"\breturn|\brefund|\bsend (?:it|them|\w+) back\b"),
     ("profile_address", r"\b(?:default|profile|account|home) address\b"),
-    ("address", r"\baddress\b|\bship (?:it|them) to\b"),
-    ("payment", r"\bpayment method\b|\bchange (?:the )?payment\b|\bpay (?:with|by|using)\b"),
+    ("address", r"\b(?:shipping |delivery )?address\b|\bship (?:it|them) to\b"),
+    ("payment", r"\bpayment method\b|\bchange (?:the )?payment\b|\bpay (?:for it )?(?:with|by|using)\b|"
+                r"\bcharge (?:it |them )?(?:to |on )?my\b"),
+    ("exchange", r"\bexchange|\bswap|\breplace|\bswitch\b|\binstead\b|\bmodify\b|"
+                 r"\bchange (?:it|them|this|that)\b.{0,30}\bto\b"),
+    ("return", r"\breturn|\brefund|\bsend (?:it|them|\w+) back\b"),
     ("human", r"\bhuman\b|\bsupervisor\b|\bmanager\b|\bcoupon\b|\breal person\b"),
     ("info", r"\?\s*$"),
 ]
@@ -58,18 +61,14 @@ class SentenceParse:
 _REQUEST_CUE = re.compile(r"\b(?:want|wanna|would like|'d like|need|please|can you|could you|can i|could i|"
                           r"wish|prefer|rather|instead|let me|like to|hoping|hope to|going to|gonna|won't|"
                           r"will not|don't|do not|decide|decided|mind)\b|\?", re.I)
-REFINES = {"address": "profile_address"}  # a keyword label that narrows the model's label
-
-
 def combine(llm: str, keyword: str, sentence: str) -> tuple[str, str]:
-    """The model's label, checked by the sentence's own words: an exact action verb the model missed counts;
-    an action only the model saw needs the sentence to ask for something (not just describe an order)."""
-    if REFINES.get(llm) == keyword:
+    """The model's label, checked by the sentence's own words. An exact action word decides when the model
+    disagrees; an action only the model saw needs the sentence to ask for something (not just describe an
+    order); "keep", which drops requests, needs the customer's own words for it."""
+    if keyword not in ("none", "info"):
+        return keyword, "llm+keywords" if keyword == llm else "keywords"
+    if llm == "keep" or (llm not in ("none", "info") and not _REQUEST_CUE.search(sentence)):
         return keyword, "llm+keywords"
-    if llm in ("none", "info") and keyword not in ("none", "info"):
-        return keyword, "keywords"
-    if keyword == "none" and llm not in ("none", "info", "keep") and not _REQUEST_CUE.search(sentence):
-        return "none", "llm+keywords"
     return llm, "llm"
 
 

@@ -19,22 +19,22 @@ from retrieval.schema import Order, OrderItem, User
 from retrieval.store import Store
 
 
-def _read(path: Path, builder) -> tuple[dict[str, Any], str]:
-    from retrieval.catalog import CatalogError
-
+def read_table(path: Path, error: type[Exception]) -> tuple[dict[str, Any], str]:
+    """(records keyed by id, the file's text) of one JSON table; `error` names the file and line."""
     if not path.exists():
-        raise CatalogError(f"tau-bench retail folder {path.parent} has no {path.name}")
+        raise error(f"tau-bench retail folder {path.parent} has no {path.name}")
     text = path.read_text(encoding="utf-8")
     try:
         table = json.loads(text)
     except json.JSONDecodeError as e:
-        raise CatalogError(f"{path}:{e.lineno}: invalid JSON ({e.msg})") from e
-    if not isinstance(table, dict):
-        raise CatalogError(f"{path}:1: expected an object keyed by id")
+        raise error(f"{path}:{e.lineno}: invalid JSON ({e.msg})") from e
+    if not isinstance(table, dict) or not all(isinstance(v, dict) for v in table.values()):
+        raise error(f"{path}:1: expected an object of records keyed by id")
     return table, text
 
 
-def _line(text: str, key: str) -> int:
+def line_of(text: str, key: str) -> int:
+    """1-based line of the first `"key":` in a JSON text (1 when not found)."""
     m = re.search(re.escape(json.dumps(key)) + r"\s*:", text)
     return text.count("\n", 0, m.start()) + 1 if m else 1
 
@@ -55,21 +55,23 @@ def product_row(pid: str, p: dict[str, Any]) -> dict[str, Any]:
 
 
 def load_taubench_retail(folder: Path, builder) -> Store:
-    products, text = _read(folder / "products.json", builder)
+    from retrieval.catalog import CatalogError
+
+    products, text = read_table(folder / "products.json", CatalogError)
     store = Store(name=folder.name)
     for pid, p in products.items():
         builder.report.rows_read += 1
         if not isinstance(p, dict) or not p.get("variants"):
-            builder.issue(_line(text, pid), "rejected", f"product {pid}: no variants")
+            builder.issue(line_of(text, pid), "rejected", f"product {pid}: no variants")
             continue
-        product = builder.build(product_row(pid, p), _line(text, pid))
+        product = builder.build(product_row(pid, p), line_of(text, pid))
         if product is not None:
             store.products[product.product_id] = product
-    users, _ = _read(folder / "users.json", builder)
+    users, _ = read_table(folder / "users.json", CatalogError)
     for uid, u in users.items():
         name = (u.get("name") or {}) if isinstance(u, dict) else {}
         store.users[uid] = User(user_id=uid, name=f"{name.get('first_name', '')} {name.get('last_name', '')}".strip())
-    orders, _ = _read(folder / "orders.json", builder)
+    orders, _ = read_table(folder / "orders.json", CatalogError)
     for oid, o in orders.items():
         if isinstance(o, dict) and o.get("user_id") in store.users:
             items = [OrderItem(i.get("product_id", ""), 1, float(i.get("price") or 0)) for i in o.get("items") or []]

@@ -147,3 +147,16 @@ def test_agent_mode_the_model_picks_tools_but_cannot_write(tmp_path):
     assert r2.executed and agent.domain.order("#W0000001")["status"] == "cancelled"
     assert "[system] The customer confirmed" in backend.calls[-1].messages[-1].content
     assert r2.text.startswith("Done: order #W0000001 is cancelled") and r2.text.endswith("Your order is cancelled.")
+
+
+@pytest.mark.slow
+def test_the_default_cpu_model_reads_a_paraphrased_request(tmp_path):
+    from assistant.llm import load_backend
+
+    agent = ServiceAgent(tiny_domain(tmp_path), load_backend("llamacpp", "qwen0.5b"))
+    state = agent.new_state()
+    r = agent.turn(state, "Hi, I'm Alice Smith, zip 10001. I placed an order for a kettle this morning but I won't "
+                          "need it anymore.")
+    assert [p["source"] for p in r.parse] == ["identity", "llm"] and agent.parser.calls == 1
+    assert r.proposal and r.proposal["name"] == "cancel_pending_order"
+    assert r.proposal["arguments"]["order_id"] == "#W0000001"

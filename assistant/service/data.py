@@ -12,10 +12,11 @@ changes are kept (see `records`).
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from retrieval.catalog_taubench import line_of, read_table
 
 FILES = ("users.json", "orders.json", "products.json")
 USER_FIELDS = ("name", "address", "email", "payment_methods", "orders")
@@ -69,7 +70,7 @@ class RetailData:
 
         def report(file: str, key: str, what: str) -> None:
             where = folder / file if folder else Path(file)
-            out.append(f"{where}:{_line_of(texts.get(file, ''), key)}: {key}: {what}")
+            out.append(f"{where}:{line_of(texts.get(file, ''), key)}: {key}: {what}")
 
         for uid, u in self.users.items():
             _missing(u, USER_FIELDS, lambda w, k=uid: report("users.json", k, w))
@@ -91,16 +92,7 @@ class RetailData:
 
 
 def _read(path: Path) -> tuple[dict[str, Any], str]:
-    if not path.exists():
-        raise RetailDataError(f"service data file not found: {path}")
-    text = path.read_text(encoding="utf-8")
-    try:
-        table = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise RetailDataError(f"{path}:{e.lineno}: invalid JSON ({e.msg})") from e
-    if not isinstance(table, dict) or not all(isinstance(v, dict) for v in table.values()):
-        raise RetailDataError(f"{path}:1: expected an object of records keyed by id")
-    return table, text
+    return read_table(path, RetailDataError)
 
 
 def _missing(record: Any, fields: tuple[str, ...], report) -> None:
@@ -110,9 +102,3 @@ def _missing(record: Any, fields: tuple[str, ...], report) -> None:
     for name in fields:
         if name not in record:
             report(f"missing {name!r}")
-
-
-def _line_of(text: str, key: str) -> int:
-    """1-based line of the first `"key":` in a JSON text (1 when not found)."""
-    m = re.search(re.escape(json.dumps(key)) + r"\s*:", text)
-    return text.count("\n", 0, m.start()) + 1 if m else 1

@@ -72,7 +72,7 @@ def combine(llm: str, keyword: str, sentence: str) -> tuple[str, str]:
     return llm, "llm"
 
 
-_IDENTITY_WORDS = re.compile(r"\b(?:hi|hello|hey|my|name|is|and|i|am|i'm|it's|its|zip|code|postal|e-?mail|"
+_IDENTITY_WORDS = re.compile(r"\b(?:hi|hello|hey|my|name|is|and|i'm|i|am|it's|its|zip|code|postal|e-?mail|"
                              r"address|the|this|here|are|it|yes|sure|of course|thanks|thank you)\b", re.I)
 
 

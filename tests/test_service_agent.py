@@ -160,3 +160,15 @@ def test_the_default_cpu_model_reads_a_paraphrased_request(tmp_path):
     assert [p["source"] for p in r.parse] == ["identity", "llm"] and agent.parser.calls == 1
     assert r.proposal and r.proposal["name"] == "cancel_pending_order"
     assert r.proposal["arguments"]["order_id"] == "#W0000001"
+
+
+def test_the_engine_hook_routes_and_keeps_state_as_json(agent):
+    from assistant.service.hook import service_turn, wants_service
+
+    assert wants_service("Please cancel order #W0000001", None)
+    assert not wants_service("wireless earbuds under 2000 rupees", None)
+    reply, state = service_turn(agent, None, "alice_1", "Please cancel order #W0000001, I don't need it.")
+    assert reply.proposal and json.loads(json.dumps(state))["pending"]["order_id"] == "#W0000001"
+    assert wants_service("yes", state)  # the proposal waits for this yes
+    reply, state = service_turn(agent, state, "alice_1", "yes")
+    assert reply.executed and agent.domain.order("#W0000001")["status"] == "cancelled"

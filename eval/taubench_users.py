@@ -69,23 +69,39 @@ class ScriptedCustomer:
 
 
 class LLMCustomer:
+    """Tau-bench's user rules (prompts/taubench_user.md) with two changes small models need (seen with
+    qwen1.5b, which otherwise answers as the agent, refuses, or stops when asked to confirm): a role-play
+    framing with the conversation so far as one transcript in a single user message, and one line saying
+    that the goal is met only when the agent says it is done (confirm with yes). As in the project's
+    simulated shopper, the first message is prompted without the end marker."""
+
     name = "llm"
 
     def __init__(self, instruction: str, backend, temperature: float = 0.0, seed: int = 0, max_tokens: int = 80):
         self.backend, self.temperature, self.seed, self.max_tokens = backend, temperature, seed, max_tokens
-        self.messages = [{"role": "system", "content": prompts.render("taubench_user.md", instruction=instruction)},
-                         {"role": "user", "content": "Hi! How can I help you today?"}]
+        self.system = {first: prompts.render("taubench_user.md", instruction=instruction, first=first)
+                       for first in (True, False)}
+        self.lines: list[str] = []
 
     def _next(self) -> str:
-        g = self.backend.generate(self.messages, max_tokens=self.max_tokens, temperature=self.temperature,
-                                  seed=self.seed + len(self.messages))
-        text = " ".join(g.text.replace("\n", " ").split()) or "..."
-        self.messages.append({"role": "assistant", "content": text})
-        return STOP if STOP in text else text
+        if not self.lines:
+            ask = "The chat has not started. Write your first message to the customer service agent (only the message)."
+        else:
+            ask = ("Conversation so far:\n" + "\n".join(self.lines) + "\n\nWrite your next message as the customer "
+                   f"(only the message), or {STOP}.")
+        g = self.backend.generate([{"role": "system", "content": self.system[not self.lines]},
+                                   {"role": "user", "content": ask}], max_tokens=self.max_tokens,
+                                  temperature=self.temperature, seed=self.seed + len(self.lines))
+        text = re.sub(r"^\s*(?:customer|user|you|me)\s*:\s*", "", g.text.strip(), flags=re.I)
+        text = " ".join(text.splitlines()[0].split()).strip('"') if text.strip() else ""
+        if STOP in text or not text:
+            return STOP
+        self.lines.append(f"You: {text}")
+        return text
 
     def first_message(self) -> str:
         return self._next()
 
     def reply(self, agent_text: str) -> str:
-        self.messages.append({"role": "user", "content": agent_text})
+        self.lines.append(f"Agent: {agent_text}")
         return self._next()

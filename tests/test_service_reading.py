@@ -102,3 +102,13 @@ def test_model_labels_are_checked_by_the_sentences_own_words():
     assert combine("keep", "none", "Please go ahead with what I asked.")[0] == "none"  # dropping needs own words
     assert combine("exchange", "return", "I want a full refund unless you match the price.")[0] == "return"
     assert keyword_label("I don't want to keep the puzzle and want a refund") == "return"
+
+
+def test_payment_words_complete_the_open_request():
+    state = ServiceState()
+    parses = [SentenceParse("Return all the items of order #W0000002.", "return", "llm"),
+              SentenceParse("I'm unsure which payment method to use for the refund.", "payment", "keywords"),
+              SentenceParse("In the end I want the refund on a gift card.", "return", "llm")]
+    read_message(state, parses, ["T-Shirt"])
+    (ret,) = state.requests
+    assert ret.action == "return" and len(ret.texts) == 3 and ret.all_items

@@ -115,3 +115,18 @@ def test_dev_tasks_run_on_the_real_data_without_a_model(tmp_path):
     result = json.loads(out.read_text())
     assert {"pass^1", "policy_violations", "n_tasks", "failures_by_cause"} <= set(result)
     assert result["n_tasks"] == 2 and result["policy_violations"] == 0
+
+
+def test_the_llm_customer_sees_a_transcript_and_stops_on_the_marker():
+    from assistant.llm.scripted import ScriptedBackend
+    from eval.taubench_users import LLMCustomer
+
+    backend = ScriptedBackend(["Hi, I want to cancel an order.", "Customer: My email is ann@example.com", "###STOP###"])
+    c = LLMCustomer("Your email is ann@example.com. Cancel your order.", backend)
+    assert c.first_message() == "Hi, I want to cancel an order."
+    assert "###STOP###" not in backend.calls[0].messages[0].content  # no end marker before the chat starts
+    assert c.reply("Please give me your e-mail.") == "My email is ann@example.com"
+    prompt = backend.calls[1].messages[-1].content
+    assert "You: Hi, I want to cancel an order.\nAgent: Please give me your e-mail." in prompt
+    assert "Cancel your order." in backend.calls[1].messages[0].content
+    assert c.reply("Done. Anything else?") == STOP

@@ -38,11 +38,13 @@ def read_message(state: ServiceState, parses: Iterable[SentenceParse], product_n
         suffixes = extract.order_suffixes(sp.text)
         if sp.action == "keep":
             _drop(state, ids, products)
-        elif sp.action in ACTIONS and _only_payment(state, sp, ids, products):
-            _attach(state, sp.text, ids, products)  # "if you need a refund method, I prefer PayPal"
         elif sp.action in ACTIONS:
-            _add(state, sp, ids, products, background)
-            background = []
+            target = _mergeable(state, sp.action, ids) if sp.action != "human" else None
+            if target is None and _payment_detail(state, sp, ids, products):
+                _attach(state, sp.text, ids, products)  # "if you need a refund method, I prefer PayPal"
+            else:
+                _add(state, sp, ids, products, background, target)
+                background = []
         elif sp.action == "info" and not state.open_requests():
             state.requests.append(Request("info", order_id=_order(state, ids), products=products, texts=[sp.text]))
         elif not (_has_detail(sp.text, ids, products) and _attach(state, sp.text, ids, products)):
@@ -57,9 +59,10 @@ def _order(state: ServiceState, ids: list[str]) -> str:
     return ids[0] if ids else state.context_order
 
 
-def _only_payment(state: ServiceState, sp: SentenceParse, ids: list[str], products: list[str]) -> bool:
-    """A payment preference said with an action word, while another kind of request is open: a detail of it."""
-    if ids or products or not (extract.payment_ids(sp.text) or extract.payment_kinds(sp.text)):
+def _payment_detail(state: ServiceState, sp: SentenceParse, ids: list[str], products: list[str]) -> bool:
+    """Words about paying or being refunded, while another kind of request is open: a detail of that one."""
+    named = sp.action == "payment" or extract.payment_ids(sp.text) or extract.payment_kinds(sp.text)
+    if ids or products or not named:
         return False
     return any(FAMILY[r.action] != FAMILY[sp.action] and r.action not in ("human", "info")
                for r in state.open_requests())
@@ -79,8 +82,8 @@ def _mergeable(state: ServiceState, action: str, ids: list[str]) -> Request | No
     return None
 
 
-def _add(state: ServiceState, sp: SentenceParse, ids: list[str], products: list[str], background: list[str]) -> None:
-    req = _mergeable(state, sp.action, ids) if sp.action != "human" else None
+def _add(state: ServiceState, sp: SentenceParse, ids: list[str], products: list[str], background: list[str],
+         req: Request | None) -> None:
     if req is None:
         # a pronoun ("return it") refers to what was just talked about
         context = list(state.context_products) if not ids or ids[0] == state.context_order else []

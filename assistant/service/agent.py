@@ -129,8 +129,9 @@ class ServiceAgent:
         zips = extract.zips(text)
         state.zip = zips[-1] if zips else state.zip
         names = extract.names(text)
-        if names and not state.first_name:
-            state.first_name, state.last_name = names[0]
+        introduced = extract.introduced_names(text)
+        if introduced:
+            state.first_name, state.last_name = introduced[0]
         candidates = list(dict.fromkeys(names[:3] + ([(state.first_name, state.last_name)] if state.first_name else [])))
         if not state.customer_id and state.zip:
             for first, last in candidates:
@@ -145,7 +146,12 @@ class ServiceAgent:
             parts.append(replies.greeting(user))
             return True
         state.failed_auth += tried
-        parts.append(replies.not_found(tried) if tried else replies.ASK_IDENTITY)
+        if tried:
+            parts.append(replies.not_found(tried))
+        elif state.first_name and not state.zip:
+            parts.append(replies.ask_zip(state.first_name))
+        else:
+            parts.append(replies.ASK_IDENTITY)
         state.asked = "identity"
         return False
 

@@ -87,13 +87,17 @@ def dict_literals(text: str) -> list[tuple[int, int, dict[str, Any]]]:
     return out
 
 
-def names(text: str) -> list[tuple[str, str]]:
-    """Candidate (first, last) names: introduced ones first, then other capitalised word pairs."""
+def introduced_names(text: str) -> list[tuple[str, str]]:
+    """(first, last) names the customer introduced ("my name is ...", "I'm ...")."""
     intro = [(a, b) for a, b in _NAME_INTRO.findall(text)]
     intro += [(a.capitalize(), b.capitalize()) for a, b in re.findall(r"\bmy name is\s+([a-z'-]+)\s+([a-z'-]+)",
                                                                         text, re.I)]
-    pairs = [(a, b) for a, b in _CAPITAL_PAIR.findall(text)]
-    return list(dict.fromkeys(intro + pairs))
+    return list(dict.fromkeys(intro))
+
+
+def names(text: str) -> list[tuple[str, str]]:
+    """Candidate (first, last) names: introduced ones first, then other capitalised word pairs."""
+    return list(dict.fromkeys(introduced_names(text) + _CAPITAL_PAIR.findall(text)))
 
 
 def addresses(text: str) -> list[dict[str, str]]:

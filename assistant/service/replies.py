@@ -9,8 +9,7 @@ from typing import Any
 from assistant.service.policy import Outcome, Refusal
 from assistant.service.summaries import money
 
-ASK_IDENTITY = ("Before I can look at your account I need to verify who you are: please give me your e-mail "
-                "address, or your first name, last name and zip code.")
+ASK_IDENTITY = "I can help with that. First, what is your name and zip code (or your e-mail address)?"
 CONFIRM = "Shall I go ahead? Please answer yes to confirm."
 CLOSING = "Is there anything else I can help you with?"
 TRANSFERRED = "I have transferred you to a human agent, who will continue from here with a summary of our chat."
@@ -18,8 +17,12 @@ WITHDRAWN = "Understood, I have not made that change."
 
 
 def not_found(tried: list[str]) -> str:
-    return (f"I could not find an account with {', '.join(tried)}. Please check it, or give me your e-mail "
-            f"address, or your first name, last name and zip code.")
+    return (f"I could not find an account with {', '.join(tried)}. Could you check it: what is your first and last "
+            f"name and zip code (or your e-mail address)?")
+
+
+def ask_zip(first_name: str) -> str:
+    return f"Thank you, {first_name}. What is your zip code (or your e-mail address)?"
 
 
 def greeting(user: dict[str, Any]) -> str:

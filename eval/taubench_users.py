@@ -85,7 +85,8 @@ class LLMCustomer:
 
     def _next(self) -> str:
         if not self.lines:
-            ask = "The chat has not started. Write your first message to the customer service agent (only the message)."
+            ask = ("The chat has not started. You are the customer: write your first message to the store's customer "
+                   "service agent, saying what you need (only the message).")
         else:
             ask = ("Conversation so far:\n" + "\n".join(self.lines) + "\n\nWrite your next message as the customer "
                    f"(only the message), or {STOP}.")

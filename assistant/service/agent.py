@@ -214,7 +214,7 @@ class ServiceAgent:
             parts.append(replies.CLOSING)
             state.done = True
         else:
-            parts.append("How can I help you with your orders today?")
+            parts.append(replies.WHAT_TO_DO)
 
     def _reply(self, state: ServiceState, parts: list[str], trace: Trace, executed: list[dict],
                parsed: list, t0: float) -> ServiceReply:

@@ -11,6 +11,8 @@ from assistant.service.summaries import money
 
 ASK_IDENTITY = "I can help with that. First, what is your name and zip code (or your e-mail address)?"
 CONFIRM = "Shall I go ahead? Please answer yes to confirm."
+WHAT_TO_DO = ("What would you like me to do: cancel or change a pending order, return or exchange delivered items, "
+              "or change an address or payment method?")
 CLOSING = "Is there anything else I can help you with?"
 TRANSFERRED = "I have transferred you to a human agent, who will continue from here with a summary of our chat."
 WITHDRAWN = "Understood, I have not made that change."

@@ -166,15 +166,18 @@ def aggregate(repeats: int):
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data", required=True, help="service data folder (tau-bench retail layout, or an index's service/)")
+    p.add_argument("--data", required=True,
+                   help="service data folder (tau-bench retail layout, or an index's service/)")
     p.add_argument("--tasks", required=True, help="tasks JSONL (task_id, user_id, instruction, actions, outputs)")
     p.add_argument("--user", choices=["scripted", "llm"], default="scripted")
     p.add_argument("--user-backend", default="llamacpp", help="backend of the llm user")
     p.add_argument("--user-model", default="qwen1.5b", help="model of the llm user")
-    p.add_argument("--backend", default="llamacpp", help="agent backend: llamacpp, openai, transformers, scripted, none")
+    p.add_argument("--backend", default="llamacpp",
+                   help="agent backend: llamacpp, openai, transformers, scripted, none")
     p.add_argument("--model", help="agent model (llamacpp default qwen0.5b)")
     p.add_argument("--base-url", help="server URL for --backend openai")
-    p.add_argument("--mode", choices=["parse", "agent"], default="parse", help="agent mode (agent: the model picks tools)")
+    p.add_argument("--mode", choices=["parse", "agent"], default="parse",
+                   help="parse: the model labels, code acts; agent: the model picks the tools")
     p.add_argument("--repeats", type=int, default=1, help="runs per task (pass^1..pass^k)")
     p.add_argument("--temperature", type=float, default=0.0)
     p.add_argument("--seed", type=int, default=0)
@@ -226,8 +229,8 @@ def _print(result) -> None:
     keys = [k for k in m if k.startswith("pass^")] + ["policy_violations", "n_tasks", "n_runs", "turns",
                                                        "turn_latency_s_p50", "turn_latency_s_p95"]
     print_table([{k: m.get(k) for k in keys}], title="tau-bench retail")
-    print_table([{"cause": c, "runs": n} for c, n in sorted(m["failures_by_cause"].items())] or [{"cause": "-", "runs": 0}],
-                title="failures by cause")
+    causes = [{"cause": c, "runs": n} for c, n in sorted(m["failures_by_cause"].items())]
+    print_table(causes or [{"cause": "-", "runs": 0}], title="failures by cause")
     print_table([{"id": r["id"], "reward": r["reward"], "turns": r["turns"], "cause": r["cause"]}
                  for r in result.per_case], title="runs")
 

@@ -39,11 +39,13 @@ def names(reply) -> list[str]:
 
 def test_a_return_is_proposed_then_run_on_yes(agent, backend):
     state = agent.new_state()
-    r1 = agent.turn(state, "Hi, I'm Alice Smith, zip 10001. I want to return the t-shirt I got, refund it to my gift card.")
+    r1 = agent.turn(state, "Hi, I'm Alice Smith, zip 10001. "
+                           "I want to return the t-shirt I got, refund it to my gift card.")
     assert names(r1)[:2] == ["find_user_id_by_name_zip", "get_user_details"]
     assert "return_delivered_order_items" in names(r1)
     assert r1.proposal["name"] == "return_delivered_order_items"
-    assert r1.proposal["arguments"] == {"order_id": "#W0000002", "item_ids": ["1002"], "payment_method_id": "gift_card_1"}
+    assert r1.proposal["arguments"] == {"order_id": "#W0000002", "item_ids": ["1002"],
+                                        "payment_method_id": "gift_card_1"}
     assert r1.proposal["summary"] in r1.text and "yes" in r1.text.lower()
     assert agent.domain.order("#W0000002")["status"] == "delivered"  # proposed, not written
     assert all(c.json_schema == SCHEMA for c in backend.calls)  # the model's parse is schema-constrained
@@ -80,7 +82,8 @@ def test_no_withdraws_the_proposal(agent):
 
 def test_an_exchange_is_matched_to_an_available_variant(agent):
     state = agent.new_state()
-    r = agent.turn(state, "My email is alice@example.com. I'd rather have the t-shirt I received as a black one in size M.")
+    r = agent.turn(state, "My email is alice@example.com. "
+                          "I'd rather have the t-shirt I received as a black one in size M.")
     assert r.proposal["name"] == "exchange_delivered_order_items"
     assert r.proposal["arguments"]["item_ids"] == ["1002"] and r.proposal["arguments"]["new_item_ids"] == ["1003"]
     assert r.proposal["arguments"]["payment_method_id"] == "paypal_1"  # the difference goes to the order's method
@@ -111,7 +114,8 @@ def test_keep_after_all_drops_the_request(agent):
 def test_without_a_backend_the_sentences_own_action_words_are_used(tmp_path):
     agent = ServiceAgent(tiny_domain(tmp_path), None)
     state = agent.new_state()
-    r = agent.turn(state, "My email is alice@example.com. Please cancel order #W0000001 because I ordered it by mistake.")
+    r = agent.turn(state, "My email is alice@example.com. "
+                          "Please cancel order #W0000001 because I ordered it by mistake.")
     assert r.proposal["arguments"] == {"order_id": "#W0000001", "reason": "ordered by mistake"}
     assert {p["source"] for p in r.parse} <= {"keywords", "identity"}
 

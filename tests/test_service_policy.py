@@ -112,7 +112,8 @@ def test_authenticate_before_any_account_data(domain):
     ("cancel_pending_order", {"order_id": "#W0000002", "reason": "no longer needed"}),   # delivered
     ("cancel_pending_order", {"order_id": "#W0000003", "reason": "no longer needed"}),   # processed
     ("modify_pending_order_payment", {"order_id": "#W0000002", "payment_method_id": "credit_card_1"}),
-    ("return_delivered_order_items", {"order_id": "#W0000001", "item_ids": ["1001"], "payment_method_id": "credit_card_1"}),
+    ("return_delivered_order_items", {"order_id": "#W0000001", "item_ids": ["1001"],
+                                      "payment_method_id": "credit_card_1"}),
     ("exchange_delivered_order_items", {"order_id": "#W0000003", "item_ids": ["2002"], "new_item_ids": ["2003"],
                                         "payment_method_id": "credit_card_1"}),
 ])

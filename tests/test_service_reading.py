@@ -10,13 +10,16 @@ from tests.service_fixtures import KETTLE, SHIRT
 
 BOOKSHELF = {"name": "Bookshelf", "product_id": "300", "variants": {
     vid: {"item_id": vid, "options": {"material": m, "color": c, "height": h}, "available": a, "price": p}
-    for vid, m, c, h, a, p in [("31", "metal", "brown", "4 ft", True, 460.0), ("32", "glass", "brown", "5 ft", True, 537.0),
-                               ("33", "glass", "white", "5 ft", True, 504.0), ("34", "glass", "black", "5 ft", True, 463.0),
+    for vid, m, c, h, a, p in [("31", "metal", "brown", "4 ft", True, 460.0),
+                               ("32", "glass", "brown", "5 ft", True, 537.0),
+                               ("33", "glass", "white", "5 ft", True, 504.0),
+                               ("34", "glass", "black", "5 ft", True, 463.0),
                                ("35", "glass", "brown", "6 ft", False, 520.0)]}}
 
 
 def test_ids_and_identity():
-    text = "I'm Olivia Ito, zip 80218; e-mail Olivia.Ito@Example.com. Orders #W5442520 and W7941031, the one ending in 66."
+    text = ("I'm Olivia Ito, zip 80218; e-mail Olivia.Ito@Example.com. "
+            "Orders #W5442520 and W7941031, the one ending in 66.")
     assert extract.order_ids(text) == ["#W5442520", "#W7941031"]
     assert extract.emails(text) == ["olivia.ito@example.com"]
     assert extract.zips(text) == ["80218"]  # not a piece of an order id

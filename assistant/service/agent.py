@@ -120,27 +120,7 @@ class ServiceAgent:
     def _identify(self, state: ServiceState, text: str, trace: Trace, parts: list[str]) -> bool:
         if state.customer_id:
             return True
-        tried = []
-        for email in extract.emails(text):
-            state.emails.append(email)
-            if self._try(trace, "find_user_id_by_email", {"email": email}):
-                break
-            tried.append(email)
-        zips = extract.zips(text)
-        state.zip = zips[-1] if zips else state.zip
-        names = extract.names(text)
-        introduced = extract.introduced_names(text)
-        if introduced:
-            state.first_name, state.last_name = introduced[0]
-        candidates = list(dict.fromkeys(names[:3] + ([(state.first_name, state.last_name)] if state.first_name else [])))
-        if not state.customer_id and state.zip:
-            for first, last in candidates:
-                if self._try(trace, "find_user_id_by_name_zip", {"first_name": first, "last_name": last,
-                                                                 "zip": state.zip}):
-                    break
-            else:
-                tried += [f"the name {candidates[0][0]} {candidates[0][1]} and zip code {state.zip}"] if candidates \
-                    else []
+        tried = self._by_email(state, text, trace) + self._by_name_zip(state, text, trace)
         if state.customer_id:
             user = trace("get_user_details", {"user_id": state.customer_id})
             parts.append(replies.greeting(user))
@@ -154,6 +134,33 @@ class ServiceAgent:
             parts.append(replies.ASK_IDENTITY)
         state.asked = "identity"
         return False
+
+    def _by_email(self, state: ServiceState, text: str, trace: Trace) -> list[str]:
+        """Each e-mail in the message, until one finds the customer; returns the ones that did not."""
+        tried = []
+        for email in extract.emails(text):
+            state.emails.append(email)
+            if self._try(trace, "find_user_id_by_email", {"email": email}):
+                break
+            tried.append(email)
+        return tried
+
+    def _by_name_zip(self, state: ServiceState, text: str, trace: Trace) -> list[str]:
+        """Names said now or before, with the latest zip code; returns what was tried in vain."""
+        zips = extract.zips(text)
+        state.zip = zips[-1] if zips else state.zip
+        introduced = extract.introduced_names(text)
+        if introduced:
+            state.first_name, state.last_name = introduced[0]
+        remembered = [(state.first_name, state.last_name)] if state.first_name else []
+        candidates = list(dict.fromkeys(extract.names(text)[:3] + remembered))
+        if state.customer_id or not state.zip or not candidates:
+            return []
+        for first, last in candidates:
+            if self._try(trace, "find_user_id_by_name_zip", {"first_name": first, "last_name": last,
+                                                             "zip": state.zip}):
+                return []
+        return [f"the name {candidates[0][0]} {candidates[0][1]} and zip code {state.zip}"]
 
     @staticmethod
     def _try(trace: Trace, name: str, arguments: dict[str, Any]) -> bool:

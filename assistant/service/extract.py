@@ -16,7 +16,8 @@ import re
 from typing import Any
 
 _ORDER = re.compile(r"(?<![\w])#?\s?(W\d{7})(?!\d)", re.I)
-_SUFFIX = re.compile(r"\b(?:end(?:s|ing)?|last (?:\w+ )?digits?(?: are| is)?)\s+(?:in|with|of)?\s*(?:#?W?)(\d{1,6})\b", re.I)
+_SUFFIX = re.compile(r"\b(?:end(?:s|ing)?|last (?:\w+ )?digits?(?: are| is)?)\s+(?:in|with|of)?\s*(?:#?W?)(\d{1,6})\b",
+                     re.I)
 _EMAIL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 _ZIP = re.compile(r"(?<![\d#W\w-])(\d{5})(?![\d-])")
 _PAYMENT_ID = re.compile(r"\b((?:gift_card|credit_card|paypal)_\d+)\b")

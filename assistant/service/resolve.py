@@ -191,8 +191,8 @@ _NATURAL = {"return": "delivered", "cancel": "pending", "address": "pending", "p
 
 
 _DELIVERED = re.compile(r"\b(?:received|got|arrived|delivered|came|have had)\b", re.I)
-_PENDING = re.compile(r"\b(?:just placed|placed|just ordered|not (?:yet )?(?:shipped|arrived)|hasn't (?:shipped|arrived)|"
-                      r"pending|on its way|before it ships)\b", re.I)
+_PENDING = re.compile(r"\b(?:just placed|placed|just ordered|not (?:yet )?(?:shipped|arrived)|"
+                      r"hasn't (?:shipped|arrived)|pending|on its way|before it ships)\b", re.I)
 
 
 def _status_hint(texts: list[str]) -> str:
@@ -205,8 +205,8 @@ def _status_hint(texts: list[str]) -> str:
 def _action_name(action: str, status: str) -> str:
     family = FAMILY[action]
     if family == "undo":
-        return "cancel_pending_order" if status.startswith("pending") or (action == "cancel" and status != "delivered") \
-            else "return_delivered_order_items"
+        pending = status.startswith("pending") or (action == "cancel" and status != "delivered")
+        return "cancel_pending_order" if pending else "return_delivered_order_items"
     if family == "change":
         return "modify_pending_order_items" if status.startswith("pending") else "exchange_delivered_order_items"
     return {"address": "modify_pending_order_address", "payment": "modify_pending_order_payment"}[family]

@@ -3,13 +3,16 @@
 Each sentence goes to the backend with the fixed instructions of prompts/service_parse.md and a few fixed
 examples (the same prefix every call, so llama.cpp reuses its cache and pays only for the sentence), and
 comes back as `{"action": <label>}`, valid by construction. Everything exact in the message (ids, e-mails,
-zips, product and option words) is read by code (`extract`, `vocab`), not by the model. When the backend
-fails or is absent, a label comes from the sentence's own action words, and the parse says so.
+zips, product and option words) is read by code (`extract`, `vocab`), not by the model. A sentence whose
+own exact action word decides ("cancel", "return", "exchange"...: see `combine`) and one that only gives a
+name, e-mail or zip are not sent to the model; when the backend fails or is absent, the action words label
+every sentence, and the parse says which source labelled it.
 
 Knows the labels and the prompt; nothing about orders, customers or rules.
 """
 from __future__ import annotations
 
+import json
 import logging
 import re
 from dataclasses import dataclass
@@ -115,9 +118,9 @@ class MessageParser:
     def label(self, sentence: str) -> SentenceParse:
         if _only_identity(sentence):
             return SentenceParse(sentence, "none", "identity")
-        if self.backend is None:
-            return SentenceParse(sentence, keyword_label(sentence), "keywords")
-        import json
+        keyword = keyword_label(sentence)
+        if self.backend is None or keyword not in ("none", "info"):
+            return SentenceParse(sentence, keyword, "keywords")  # an exact action word decides (see `combine`)
 
         try:
             self.calls += 1
@@ -129,8 +132,8 @@ class MessageParser:
             log.warning("service parse fell back to action words: %s", e)
             return SentenceParse(sentence, keyword_label(sentence), "keywords")
         if action not in LABELS:
-            return SentenceParse(sentence, keyword_label(sentence), "keywords")
-        final, source = combine(action, keyword_label(sentence), sentence)
+            return SentenceParse(sentence, keyword, "keywords")
+        final, source = combine(action, keyword, sentence)
         return SentenceParse(sentence, final, source, llm=action)
 
     def parse(self, text: str) -> list[SentenceParse]:

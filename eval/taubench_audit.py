@@ -46,6 +46,16 @@ def audit_violations(data, customer_id: str, turns: list[dict[str, Any]]) -> lis
     return out
 
 
+_CLOSED = re.compile(r"anything else (?:i|we) can|is there anything else|transferred you", re.I)
+
+
+def ended_by(turns: list[dict[str, Any]], max_turns: int) -> str:
+    """Who ended the conversation: the agent (closing question or hand-off), the turn cap, or the customer."""
+    if turns and _CLOSED.search(turns[-1]["agent"]):
+        return "agent"
+    return "turn_cap" if len(turns) >= max_turns else "customer"
+
+
 def _same_items(a: dict, b: dict) -> bool:
     return sorted(a.get("item_ids", [])) == sorted(b.get("item_ids", [])) and \
         sorted(a.get("new_item_ids", [])) == sorted(b.get("new_item_ids", []))

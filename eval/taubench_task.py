@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from eval.harness import Case, backend_meta, percentile, print_table, run_meta, run_task, write_results
-from eval.taubench_audit import audit_violations, failure_cause
+from eval.taubench_audit import audit_violations, ended_by, failure_cause
 
 DEFAULT_MAX_TURNS = 14
 
@@ -100,6 +100,7 @@ class TaubenchTask:
         proposed = [t["proposal"] for t in turns if t["proposal"]]
         return {"task_id": task["task_id"], "trial": trial, "reward": float(db_ok and outputs_ok), "db_match": db_ok,
                 "outputs_said": outputs_ok, "authenticated": state.customer_id, "turns": len(turns),
+                "ended_by": ended_by(turns, self.max_turns),
                 "latency_s": [t["latency_s"] for t in turns], "llm_calls": agent.parser.calls,
                 "executed": executed, "gt_actions": task["actions"],
                 "cause": failure_cause(task, state.customer_id, executed, proposed, db_ok, outputs_ok),
@@ -107,7 +108,8 @@ class TaubenchTask:
 
     def evaluate(self, case: Case, out: dict) -> dict[str, Any]:
         return {"task_id": out["task_id"], "trial": out["trial"], "reward": out["reward"], "turns": out["turns"],
-                "cause": out["cause"], "violations": len(out["violations"]), "llm_calls": out["llm_calls"]}
+                "cause": out["cause"], "violations": len(out["violations"]), "llm_calls": out["llm_calls"],
+                "ended_by": out.get("ended_by", "")}
 
 
 def converse(agent, customer, max_turns: int):
@@ -157,9 +159,12 @@ def aggregate(repeats: int):
             for v in out["violations"]:
                 kinds[v["kind"]] = kinds.get(v["kind"], 0) + 1
         latencies = [x for out in outputs for x in out["latency_s"]]
+        ends: dict[str, int] = {}
+        for row in per_case:
+            ends[row["ended_by"]] = ends.get(row["ended_by"], 0) + 1
         return {**{f"pass^{k}": pass_hat_k(per_task, k) for k in range(1, repeats + 1)},
                 "policy_violations": sum(kinds.values()), "violations_by_kind": kinds, "n_tasks": len(per_task),
-                "n_runs": len(per_case), "failures_by_cause": causes,
+                "n_runs": len(per_case), "failures_by_cause": causes, "ended_by": ends,
                 "turn_latency_s_p50": percentile(latencies, 50), "turn_latency_s_p95": percentile(latencies, 95),
                 "transcripts": outputs}
     return agg

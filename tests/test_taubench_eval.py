@@ -130,3 +130,11 @@ def test_the_llm_customer_sees_a_transcript_and_stops_on_the_marker():
     assert "You: Hi, I want to cancel an order.\nAgent: Please give me your e-mail." in prompt
     assert "Cancel your order." in backend.calls[1].messages[0].content
     assert c.reply("Done. Anything else?") == STOP
+
+
+def test_who_ended_the_conversation():
+    from eval.taubench_audit import ended_by
+
+    assert ended_by([{"agent": "Done. Is there anything else I can help you with?"}], 14) == "agent"
+    assert ended_by([{"agent": "What is your zip code?"}], 14) == "customer"
+    assert ended_by([{"agent": "What is your zip code?"}] * 14, 14) == "turn_cap"

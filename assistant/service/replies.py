@@ -23,10 +23,6 @@ def not_found(tried: list[str]) -> str:
             f"name and zip code (or your e-mail address)?")
 
 
-def ask_zip(first_name: str) -> str:
-    return f"Thank you, {first_name}. What is your zip code (or your e-mail address)?"
-
-
 def greeting(user: dict[str, Any]) -> str:
     return f"Thank you, {user['name']['first_name']}, I have found your account."
 

@@ -115,3 +115,17 @@ def test_payment_words_complete_the_open_request():
     read_message(state, parses, ["T-Shirt"])
     (ret,) = state.requests
     assert ret.action == "return" and len(ret.texts) == 3 and ret.all_items
+
+
+def test_comparatives_step_from_the_current_option():
+    item = {"name": "T-Shirt", "options": {"color": "blue", "size": "M"}, "price": 20.0}
+    hits = vocab.find_comparatives("I need a bigger size please", SHIRT, item["options"])
+    assert [(h.key, h.value) for h in hits] == [("size", "L")]
+    assert vocab.find_comparatives("one more thing: the color", SHIRT, item["options"]) == []
+    shelf = {"name": "Bookshelf", "options": {"material": "glass", "color": "brown", "height": "5 ft"}, "price": 1.0}
+    assert [(h.key, h.value) for h in vocab.find_comparatives("a shorter one", BOOKSHELF, shelf["options"])] == \
+        [("height", "4 ft")]
+    kettle = {"name": "Electric Kettle", "options": {"capacity": "1L", "color": "white"}, "price": 30.0}
+    wanted, _ = wanted_changes(["I'd like a larger kettle"], KETTLE, kettle, [])
+    assert [(w.key, w.value) for w in wanted] == [("capacity", "2L")]
+    assert vocab.order_key("1TB SSD") > vocab.order_key("512GB SSD") and vocab.order_key("XL") > vocab.order_key("M")

@@ -1,7 +1,8 @@
 """Which variant a customer means: the option changes they asked for, matched against available variants.
 
 `wanted_changes` reads the option values said about one ordered item (values equal to the item's current
-options only describe it, they are not changes; a literal `{'size': 'L'}` is taken as written);
+options only describe it, they are not changes; "a bigger size" is one step up from the current size; a
+literal `{'size': 'L'}` is taken as written);
 `choose_variant` picks among the product's available variants the one with every wanted value, keeping as
 many of the item's other options as possible (or the cheapest when the customer asked for the cheaper one).
 When a customer changed their mind ("a 1L one... no, the 1.5L glass one"), what they said before their last
@@ -44,7 +45,8 @@ def wanted_changes(texts: list[str], product: dict[str, Any], item: dict[str, An
             before = [m for m in mentions if m.pos <= pos]
             return before[-1].key if before else (mentions[0].key if mentions else current)
 
-        for hit in vocab.find_options(text, product):
+        hits = vocab.find_options(text, product) + vocab.find_comparatives(text, product, item["options"])
+        for hit in sorted(hits, key=lambda h: h.pos):
             if about(hit.pos) == name:
                 out.append(Wanted(hit.key, hit.value, t_index * 100_000 + hit.pos))
         cheap = _CHEAP.search(vocab.norm(text))

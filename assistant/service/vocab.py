@@ -110,3 +110,49 @@ def _flag_hits(t: str, key: str, key_word: str, values: list[str]) -> list[Hit]:
         if value in values:
             hits.append(Hit(m.start(), key, value))
     return hits
+
+
+# ---- comparatives: "a bigger size", "more storage", "a taller one" ----------------------------------------
+_MORE, _LESS = ("bigger", "larger", "taller", "longer", "higher", "more", "greater", "thicker", "heavier"), \
+    ("smaller", "shorter", "lower", "less", "fewer", "thinner", "lighter")
+_IMPLIED = {"taller": "height", "shorter": "height", "longer": "length", "thicker": "thickness",
+            "thinner": "thickness", "heavier": "weight", "lighter": "weight"}
+_LADDER = {"xxs": 0, "xs": 1, "s": 2, "small": 2, "m": 3, "medium": 3, "l": 4, "large": 4, "xl": 5, "xxl": 6,
+           "low": 1, "high": 3, "basic": 1, "professional": 2, "portable": 1}
+_SCALE = {"tb": 1000.0, "l": 1000.0, "liter": 1000.0, "liters": 1000.0}
+
+
+def order_key(value: str) -> float | None:
+    """A number to sort an option value by ('1TB SSD' > '512GB SSD', 'XL' > 'M'); None when it has none."""
+    v = value.lower().strip()
+    if v in _LADDER:
+        return float(_LADDER[v])
+    m = re.match(r"(\d+(?:\.\d+)?)\s*-?\s*([a-z]*)", v)
+    return float(m.group(1)) * _SCALE.get(m.group(2), 1.0) if m else None
+
+
+def _orderable(values: list[str]) -> bool:
+    return len(values) > 1 and all(order_key(v) is not None for v in values)
+
+
+def _comparative_key(word: str, after: str, vocab_: dict[str, list[str]]) -> str | None:
+    keys = [k for k, vals in vocab_.items() if _orderable(vals)]
+    named = [k for k in keys if norm(k).split()[-1] in after.split()[:2]]
+    implied = [k for k in keys if _IMPLIED.get(word) and _IMPLIED[word] in k]
+    default = [k for k in keys if k in ("size", "capacity")] if word in ("bigger", "larger", "smaller") else []
+    found = named or implied or default
+    return found[0] if len(found) == 1 else None
+
+
+def find_comparatives(text: str, product: dict[str, Any], current: dict[str, str]) -> list[Hit]:
+    """One step up or down from the current value of the option a comparative names."""
+    t, vocab_, hits = norm(text), option_vocab(product), []
+    for m in re.finditer(rf"(?<= )({'|'.join(_MORE + _LESS)})(?= )", t):
+        key = _comparative_key(m.group(1), t[m.end():m.end() + 40], vocab_)
+        if key is None or key not in current:
+            continue
+        ladder = sorted(vocab_[key], key=order_key)
+        i = ladder.index(current[key]) + (1 if m.group(1) in _MORE else -1) if current[key] in ladder else -1
+        if 0 <= i < len(ladder):
+            hits.append(Hit(m.start(), key, ladder[i]))
+    return hits

@@ -184,3 +184,20 @@ def test_a_name_given_before_the_zip_is_remembered(agent):
     assert "zip code" in r1.text and not r1.tool_calls
     r2 = agent.turn(state, "It's 10001.")
     assert state.customer_id == "alice_1" and r2.tool_calls[0]["arguments"]["first_name"] == "Alice"
+
+
+def test_cancel_all_pending_orders_is_one_proposal_per_order(tmp_path):
+    from assistant.service.domain import RetailDomain
+    from assistant.service.records import ServiceRecords
+    from tests.service_fixtures import tiny_data
+
+    data = tiny_data()
+    data.orders["#W0000003"]["status"] = "pending"
+    agent = ServiceAgent(RetailDomain(data, ServiceRecords(tmp_path / "r.sqlite")), None)
+    state = agent.new_state("alice_1")
+    r1 = agent.turn(state, "Please cancel all my pending orders, I ordered them by mistake.")
+    assert r1.proposal["arguments"] == {"order_id": "#W0000001", "reason": "ordered by mistake"}
+    r2 = agent.turn(state, "yes")
+    assert r2.executed and r2.proposal["arguments"] == {"order_id": "#W0000003", "reason": "ordered by mistake"}
+    r3 = agent.turn(state, "yes")
+    assert r3.executed and r3.done

@@ -182,6 +182,9 @@ class ServiceAgent:
                     continue
                 if res.rest:
                     _split(state, req, res.rest)
+                for oid in reversed(res.other_orders):
+                    state.requests.insert(state.requests.index(req) + 1, Request(req.action, order_id=oid,
+                                                                                 texts=list(req.texts)))
                 trace(res.name, res.arguments, req.id)
             except ToolError as e:
                 parts.append(replies.refused(e))

@@ -25,6 +25,8 @@ from assistant.service.state import Request, ServiceState
 Call = Callable[[str, dict[str, Any]], Any]
 _DEFAULT_ADDRESS = re.compile(r"\b(?:default|profile|home|account|usual) address\b|\baddress on file\b", re.I)
 _SAME_AS = re.compile(r"same as (#?W\d{7})", re.I)
+_EVERY_ORDER = re.compile(r"\b(?:all|every|each)(?: of)?(?: my| the)?(?: pending| open| current)? orders\b", re.I)
+_BRANDS = ("visa", "mastercard", "amex", "discover")
 
 
 @dataclass
@@ -34,6 +36,7 @@ class Resolution:
     arguments: dict[str, Any] = field(default_factory=dict)
     text: str = ""                 # the question, or the information
     rest: list[str] = field(default_factory=list)  # products of the request that are in other orders
+    other_orders: list[str] = field(default_factory=list)  # "all my pending orders": the others, one request each
 
 
 class Resolver:
@@ -44,6 +47,9 @@ class Resolver:
         user = self.call("get_user_details", {"user_id": state.customer_id})
         if req.action == "profile_address":
             return self._address(req, user, None, "modify_user_address")
+        every = self._every_order(req, user)
+        if every:
+            req.order_id = every[0]
         order, rest, question = self._order(req, user)
         if order is None:
             return Resolution("ask", text=question)
@@ -60,8 +66,16 @@ class Resolver:
             return Resolution("write", name, {"order_id": order["order_id"], "payment_method_id": method})
         if name == "cancel_pending_order":
             reason = extract.cancel_reason(" ".join(req.texts)) or "no longer needed"
-            return Resolution("write", name, {"order_id": order["order_id"], "reason": reason}, rest=rest)
+            return Resolution("write", name, {"order_id": order["order_id"], "reason": reason}, rest=rest,
+                              other_orders=every[1:])
         return self._item_write(req, user, order, name, rest)
+
+    def _every_order(self, req: Request, user: dict) -> list[str]:
+        """'Cancel all my pending orders': every pending order of the customer (cancel requests only)."""
+        if req.action != "cancel" or req.order_id or not _EVERY_ORDER.search(" ".join(req.texts)):
+            return []
+        orders = [self.call("get_order_details", {"order_id": oid}) for oid in user["orders"]]
+        return [o["order_id"] for o in orders if o["status"] == "pending"]
 
     # ---- order -----------------------------------------------------------------------------------
     def _order(self, req: Request, user: dict) -> tuple[dict | None, list[str], str]:
@@ -153,6 +167,8 @@ class Resolver:
                 found = [m for m, d in methods.items() if d["source"] == kind]
                 four = extract.card_last_four(text)
                 found = [m for m in found if not four or methods[m].get("last_four") in four] or found
+                brands = [b for b in _BRANDS if b in text.lower()]
+                found = [m for m in found if methods[m].get("brand", "").lower() in brands] or found
                 if found:
                     return found[0]
         if default == "original":

@@ -201,3 +201,14 @@ def test_cancel_all_pending_orders_is_one_proposal_per_order(tmp_path):
     assert r2.executed and r2.proposal["arguments"] == {"order_id": "#W0000003", "reason": "ordered by mistake"}
     r3 = agent.turn(state, "yes")
     assert r3.executed and r3.done
+
+
+def test_new_options_without_a_word_of_undoing_are_a_change_not_a_return(tmp_path):
+    backend = ScriptedBackend([lambda m, t: {"action": "return"}] * 20)  # a small model mislabels the sentence
+    agent = ServiceAgent(tiny_domain(tmp_path), backend)
+    state = agent.new_state("alice_1")
+    r = agent.turn(state, "From order #W0000002 I want the t-shirt in black, size M.")
+    assert r.proposal["name"] == "exchange_delivered_order_items"
+    r = agent.turn(state, "no")
+    r = agent.turn(state, "I want to return the t-shirt from order #W0000002, it is black.")
+    assert r.proposal["name"] == "return_delivered_order_items"

@@ -129,3 +129,11 @@ def test_comparatives_step_from_the_current_option():
     wanted, _ = wanted_changes(["I'd like a larger kettle"], KETTLE, kettle, [])
     assert [(w.key, w.value) for w in wanted] == [("capacity", "2L")]
     assert vocab.order_key("1TB SSD") > vocab.order_key("512GB SSD") and vocab.order_key("XL") > vocab.order_key("M")
+
+
+def test_an_address_written_out_is_an_address_change_and_its_zip_not_the_customers():
+    text = "My zip code is 85093. Please send order #W4386313 to 964 Sunset Drive, Suite 782, New York, NY 10199, USA."
+    assert extract.zips(text) == ["85093"]
+    assert keyword_label("Please send order #W4386313 to 964 Sunset Drive, Suite 782, New York, NY 10199.") == "address"
+    assert extract.payment_kinds("paid with the gift card too") == ["gift_card"]
+    assert extract.payment_kinds("back to the card I paid with") == ["original"]

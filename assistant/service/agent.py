@@ -145,7 +145,7 @@ class ServiceAgent:
     def _by_name_zip(self, state: ServiceState, text: str, trace: Trace) -> list[str]:
         """Names said now or before, with the latest zip code; returns what was tried in vain."""
         zips = extract.zips(text)
-        state.zip = zips[-1] if zips else state.zip
+        state.zip = zips[0] if zips else state.zip
         introduced = extract.introduced_names(text)
         if introduced:
             state.first_name, state.last_name = introduced[0]

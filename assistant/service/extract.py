@@ -33,8 +33,9 @@ _GIFT = re.compile(r"gift[\s_-]?card|store credit|website credit|site credit|sho
 _PAYPAL = re.compile(r"pay\s?pal", re.I)
 _CARD = re.compile(r"credit[\s_-]?card|debit card|\bvisa\b|mastercard|master card|\bamex\b|american express|"
                    r"discover card|\bcard ending", re.I)
-_ORIGINAL = re.compile(r"original (?:payment|method|card)|same (?:payment|method|card)|paid with|"
-                       r"back to (?:my|the) (?:card|account)", re.I)
+_ORIGINAL = re.compile(r"original (?:payment|method|card)|same (?:payment|method|card)|"
+                       r"(?:method|card|account) (?:i|it was|the order was) paid with|back to (?:my|the) (?:card|account)",
+                       re.I)
 _LAST_FOUR = re.compile(r"(?:ending|ends|last (?:four|4)(?: digits)?)\s*(?:in|with|:|is|are)?\s*(\d{4})\b", re.I)
 _MISTAKE = re.compile(r"mistake|accident|by error|in error|wrong(?:ly)? (?:order|placed)|didn't mean|did not mean|"
                       r"unintentional", re.I)
@@ -54,7 +55,11 @@ def emails(text: str) -> list[str]:
 
 
 def zips(text: str) -> list[str]:
-    return list(dict.fromkeys(_ZIP.findall(_DICT.sub(" ", text))))
+    """5-digit zip codes, the ones introduced as a zip code first; those inside a postal address are left out
+    (they are where something ships, not who the customer is)."""
+    text = _ADDRESS.sub(" ", _DICT.sub(" ", text))
+    introduced = re.findall(r"\bzip(?: code)?(?: is|:)?\s*(\d{5})\b", text, re.I)
+    return list(dict.fromkeys(introduced + _ZIP.findall(text)))
 
 
 def payment_ids(text: str) -> list[str]:

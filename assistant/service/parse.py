@@ -95,6 +95,10 @@ def _only_identity(sentence: str) -> bool:
 
 
 def keyword_label(sentence: str) -> str:
+    from assistant.service.extract import addresses
+
+    if addresses(sentence) and not re.search(_KEYWORDS[0][1], sentence, re.I):  # a postal address written out
+        return "profile_address" if re.search(dict(_KEYWORDS)["profile_address"], sentence, re.I) else "address"
     for label, pattern in _KEYWORDS:
         if re.search(pattern, sentence, re.I):
             return label

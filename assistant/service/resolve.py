@@ -27,6 +27,8 @@ _DEFAULT_ADDRESS = re.compile(r"\b(?:default|profile|home|account|usual) address
 _SAME_AS = re.compile(r"same as (#?W\d{7})", re.I)
 _EVERY_ORDER = re.compile(r"\b(?:all|every|each)(?: of)?(?: my| the)?(?: pending| open| current)? orders\b", re.I)
 _BRANDS = ("visa", "mastercard", "amex", "discover")
+_UNDO_WORDS = re.compile(r"\b(?:cancel\w*|return\w*|refund\w*|send (?:it|them|\w+) back|money back|"
+                         r"(?:don't|do not|no longer) (?:want|need))\b", re.I)
 
 
 @dataclass
@@ -55,7 +57,7 @@ class Resolver:
             return Resolution("ask", text=question)
         if req.action == "info":
             return Resolution("info", text=self._info(req, order))
-        name = _action_name(req.action, order["status"])
+        name = self._settle_kind(req, order, _action_name(req.action, order["status"]))
         if name in ("modify_pending_order_address",):
             return self._address(req, user, order, name)
         if name == "modify_pending_order_payment":
@@ -99,6 +101,19 @@ class Resolver:
                             for o in (cands or orders))
         what = " and ".join(req.products) if req.products else "that"
         return None, [], f"Which order is {what} in? Your orders: {listing}."
+
+    def _settle_kind(self, req: Request, order: dict, name: str) -> str:
+        """Named items with new option values asked for, and no word of undoing: a change, not a return."""
+        if name not in ("cancel_pending_order", "return_delivered_order_items") or not req.products or \
+                _UNDO_WORDS.search(" ".join(req.texts)):
+            return name
+        items = self._items(req, order)
+        changed = [i for i in items if self._new_item(req, i, [n for n in req.products if n != i["name"]])
+                   not in (None, i["item_id"])]
+        if not changed:
+            return name
+        return "modify_pending_order_items" if order["status"].startswith("pending") else \
+            "exchange_delivered_order_items"
 
     # ---- items -------------------------------------------------------------------------------------
     def _items(self, req: Request, order: dict) -> list[dict]:

@@ -26,6 +26,7 @@ from eval.harness import Case, backend_meta, percentile, print_table, run_meta, 
 from eval.taubench_audit import audit_violations, ended_by, failure_cause
 
 DEFAULT_MAX_TURNS = 14
+PARSE_TIMEOUT_S = 300.0  # a loaded shared machine can take minutes; a fallback to action words is counted
 
 
 def load_tasks(path: str | Path) -> list[dict[str, Any]]:
@@ -87,7 +88,8 @@ class TaubenchTask:
 
         with tempfile.TemporaryDirectory(prefix="taubench-") as tmp:
             domain = self.fresh_domain(tmp + "/agent")
-            agent = ServiceAgent(domain, self.backend, self.mode, self.temperature, self.seed + 1000 * trial)
+            agent = ServiceAgent(domain, self.backend, self.mode, self.temperature, self.seed + 1000 * trial,
+                                 timeout_s=PARSE_TIMEOUT_S)
             customer = self.user_factory(task, trial)
             state, turns = converse(agent, customer, self.max_turns)
             gt = self.fresh_domain(tmp + "/truth")
@@ -102,6 +104,8 @@ class TaubenchTask:
                 "outputs_said": outputs_ok, "authenticated": state.customer_id, "turns": len(turns),
                 "ended_by": ended_by(turns, self.max_turns),
                 "latency_s": [t["latency_s"] for t in turns], "llm_calls": agent.parser.calls,
+                "parse_fallbacks": sum(p["source"] == "fallback" for t in turns for p in t["parse"]),
+                "user_error": getattr(customer, "error", ""),
                 "executed": executed, "gt_actions": task["actions"],
                 "cause": failure_cause(task, state.customer_id, executed, proposed, db_ok, outputs_ok),
                 "violations": audit_violations(self.data, task["user_id"], turns), "transcript": turns}
@@ -109,7 +113,7 @@ class TaubenchTask:
     def evaluate(self, case: Case, out: dict) -> dict[str, Any]:
         return {"task_id": out["task_id"], "trial": out["trial"], "reward": out["reward"], "turns": out["turns"],
                 "cause": out["cause"], "violations": len(out["violations"]), "llm_calls": out["llm_calls"],
-                "ended_by": out.get("ended_by", "")}
+                "ended_by": out.get("ended_by", ""), "parse_fallbacks": out.get("parse_fallbacks", 0)}
 
 
 def converse(agent, customer, max_turns: int):

@@ -14,9 +14,11 @@ from __future__ import annotations
 import re
 
 import prompts
+from assistant.errors import BackendError
 from assistant.service import extract
 
 STOP = "###STOP###"
+USER_TIMEOUT_S = 600.0
 IDK = "I have told you everything I know; please go ahead with what I asked."
 _SWAPS = [
     (r"\byou're\b", "I'm"), (r"\bYou're\b", "I'm"), (r"\byou've\b", "I've"), (r"\bYou've\b", "I've"),
@@ -82,6 +84,7 @@ class LLMCustomer:
         self.system = {first: prompts.render("taubench_user.md", instruction=instruction, first=first)
                        for first in (True, False)}
         self.lines: list[str] = []
+        self.error = ""  # a backend failure ends the conversation and is reported, not raised
 
     def _next(self) -> str:
         if not self.lines:
@@ -90,9 +93,14 @@ class LLMCustomer:
         else:
             ask = ("Conversation so far:\n" + "\n".join(self.lines) + "\n\nWrite your next message as the customer "
                    f"(only the message), or {STOP}.")
-        g = self.backend.generate([{"role": "system", "content": self.system[not self.lines]},
-                                   {"role": "user", "content": ask}], max_tokens=self.max_tokens,
-                                  temperature=self.temperature, seed=self.seed + len(self.lines))
+        try:
+            g = self.backend.generate([{"role": "system", "content": self.system[not self.lines]},
+                                       {"role": "user", "content": ask}], max_tokens=self.max_tokens,
+                                      temperature=self.temperature, seed=self.seed + len(self.lines),
+                                      timeout_s=USER_TIMEOUT_S)
+        except BackendError as e:
+            self.error = str(e)
+            return STOP
         text = re.sub(r"^\s*(?:customer|user|you|me)\s*:\s*", "", g.text.strip(), flags=re.I)
         text = " ".join(text.splitlines()[0].split()).strip('"') if text.strip() else ""
         if STOP in text or not text:

@@ -212,3 +212,14 @@ def test_new_options_without_a_word_of_undoing_are_a_change_not_a_return(tmp_pat
     r = agent.turn(state, "no")
     r = agent.turn(state, "I want to return the t-shirt from order #W0000002, it is black.")
     assert r.proposal["name"] == "return_delivered_order_items"
+
+
+def test_a_failing_backend_falls_back_to_action_words_and_says_so(tmp_path):
+    from assistant.errors import BackendTimeout
+
+    def slow(messages, tools):
+        raise BackendTimeout("too slow")
+
+    agent = ServiceAgent(tiny_domain(tmp_path), ScriptedBackend([slow] * 5))
+    r = agent.turn(agent.new_state("alice_1"), "I bought it by accident.")
+    assert [p["source"] for p in r.parse] == ["fallback"]

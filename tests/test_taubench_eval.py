@@ -138,3 +138,15 @@ def test_who_ended_the_conversation():
     assert ended_by([{"agent": "Done. Is there anything else I can help you with?"}], 14) == "agent"
     assert ended_by([{"agent": "What is your zip code?"}], 14) == "customer"
     assert ended_by([{"agent": "What is your zip code?"}] * 14, 14) == "turn_cap"
+
+
+def test_a_failing_user_backend_ends_the_conversation_and_is_reported():
+    from assistant.errors import BackendTimeout
+    from assistant.llm.scripted import ScriptedBackend
+    from eval.taubench_users import LLMCustomer
+
+    def slow(messages, tools):
+        raise BackendTimeout("too slow")
+
+    c = LLMCustomer("Your email is ann@example.com.", ScriptedBackend([slow]))
+    assert c.first_message() == STOP and "too slow" in c.error

@@ -57,7 +57,7 @@ _KEYWORDS = [  # exact action words, most specific first; the model handles para
 class SentenceParse:
     text: str
     action: str
-    source: str  # llm | keywords | llm+keywords | identity (only a name, e-mail or zip: no model call)
+    source: str  # llm | keywords | llm+keywords | identity (no model call) | fallback (the backend failed)
     llm: str = ""
 
 
@@ -134,9 +134,9 @@ class MessageParser:
             action = json.loads(g.text).get("action")
         except (BackendError, ValueError, AttributeError) as e:
             log.warning("service parse fell back to action words: %s", e)
-            return SentenceParse(sentence, keyword_label(sentence), "keywords")
+            return SentenceParse(sentence, keyword, "fallback")
         if action not in LABELS:
-            return SentenceParse(sentence, keyword, "keywords")
+            return SentenceParse(sentence, keyword, "fallback")
         final, source = combine(action, keyword, sentence)
         return SentenceParse(sentence, final, source, llm=action)
 

@@ -223,3 +223,18 @@ def test_a_failing_backend_falls_back_to_action_words_and_says_so(tmp_path):
     agent = ServiceAgent(tiny_domain(tmp_path), ScriptedBackend([slow] * 5))
     r = agent.turn(agent.new_state("alice_1"), "I bought it by accident.")
     assert [p["source"] for p in r.parse] == ["fallback"]
+
+
+def test_two_items_of_one_product_are_told_apart_by_their_options(tmp_path):
+    from assistant.service.domain import RetailDomain
+    from assistant.service.records import ServiceRecords
+    from tests.service_fixtures import SHIRT, _item, tiny_data
+
+    data = tiny_data()
+    data.orders["#W0000002"]["items"].append(_item(SHIRT, "1001"))  # a blue M beside the red L
+    agent = ServiceAgent(RetailDomain(data, ServiceRecords(tmp_path / "r.sqlite")), None)
+    state = agent.new_state("alice_1")
+    r = agent.turn(state, "Please exchange the t-shirt from order #W0000002 for a black one.")
+    assert r.proposal is None and "Which T-Shirt do you mean" in r.text
+    r = agent.turn(state, "The blue one, please exchange it for the black one.")
+    assert r.proposal["arguments"]["item_ids"] == ["1001"] and r.proposal["arguments"]["new_item_ids"] == ["1003"]

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from assistant.service import extract, summaries, variants
+from assistant.service import extract, summaries, variants, vocab
 from assistant.service.domain import RetailDomain
 from assistant.service.requests import FAMILY
 from assistant.service.state import Request, ServiceState
@@ -122,6 +122,26 @@ class Resolver:
             return order["items"]
         return sorted(named, key=lambda i: req.products.index(i["name"]))  # in the order they were named
 
+    def _one_each(self, req: Request, items: list[dict]) -> tuple[list[dict], str]:
+        """One item per product named (per option literal written out, when there are several): the one whose
+        current options the customer mentioned ("the black one"); of identical ones, the first; a question
+        when different items of a product still fit."""
+        out = []
+        for name in dict.fromkeys(i["name"] for i in items):
+            same = [i for i in items if i["name"] == name]
+            wanted = max(1, len({tuple(sorted(d.items())) for d in variants.described_options(req.texts, name)}))
+            if len(same) > wanted:
+                product = self.call("get_product_details", {"product_id": same[0]["product_id"]})
+                said = {(h.key, h.value) for t in req.texts for h in vocab.find_options(t, product)}
+                score = [len(said & set(i["options"].items())) for i in same]
+                same = [i for i, s in zip(same, score) if s == max(score)]
+            distinct = list({tuple(sorted(i["options"].items())): i for i in reversed(same)}.values())[::-1]
+            if len(same) > wanted and len(distinct) > wanted:
+                listing = " or ".join(f"({summaries.options_text(i['options'])})" for i in distinct)
+                return [], f"Which {name} do you mean: {listing}?"
+            out += same[:wanted]
+        return out, ""
+
     @staticmethod
     def _described(req: Request, item: dict) -> bool:
         """An item whose options the customer wrote out must match them."""
@@ -132,11 +152,17 @@ class Resolver:
         items = self._items(req, order)
         oid = order["order_id"]
         if name == "return_delivered_order_items":
+            items, question = self._one_each(req, items) if req.products and not req.all_items else (items, "")
+            if question:
+                return Resolution("ask", text=question)
             method = self._payment(req, user, order, "original")
             return Resolution("write", name, {"order_id": oid, "item_ids": [i["item_id"] for i in items],
                                               "payment_method_id": method}, rest=rest)
         if not req.products and len(order["items"]) > 1:
             items = [i for i in order["items"] if self._new_item(req, i, []) is not None] or items
+        items, question = self._one_each(req, items) if not req.all_items else (items, "")
+        if question:
+            return Resolution("ask", text=question)
         old_ids, new_ids = [], []
         for item in items:
             others = [n for n in req.products if n != item["name"]]

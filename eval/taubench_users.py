@@ -71,30 +71,33 @@ class ScriptedCustomer:
 
 
 class LLMCustomer:
-    """Tau-bench's user rules (prompts/taubench_user.md) with two changes small models need (seen with
-    qwen1.5b, which otherwise answers as the agent, refuses, or stops when asked to confirm): a role-play
-    framing with the conversation so far as one transcript in a single user message, and one line saying
-    that the goal is met only when the agent says it is done (confirm with yes). As in the project's
-    simulated shopper, the first message is prompted without the end marker."""
+    """Tau-bench's user rules (prompts/taubench_user.md) with the changes small models need (seen with
+    qwen1.5b, which otherwise answers as the agent, refuses, ends the chat when asked for its zip code, or
+    ends it when asked to confirm): a role-play framing with the conversation so far as one transcript in a
+    single user message; a line saying to answer yes to a confirmation question; and the end marker offered
+    only once the agent has closed ("anything else?") or handed over, so the customer cannot quit in the
+    middle (the turn cap still ends a stuck conversation)."""
 
     name = "llm"
 
     def __init__(self, instruction: str, backend, temperature: float = 0.0, seed: int = 0, max_tokens: int = 80):
         self.backend, self.temperature, self.seed, self.max_tokens = backend, temperature, seed, max_tokens
-        self.system = {first: prompts.render("taubench_user.md", instruction=instruction, first=first)
-                       for first in (True, False)}
+        self.instruction = instruction
         self.lines: list[str] = []
         self.error = ""  # a backend failure ends the conversation and is reported, not raised
 
     def _next(self) -> str:
+        can_stop = bool(self.lines) and bool(_CLOSING.search(self.lines[-1]))
+        system = prompts.render("taubench_user.md", instruction=self.instruction, first=not self.lines,
+                                can_stop=can_stop)
         if not self.lines:
             ask = ("The chat has not started. You are the customer: write your first message to the store's customer "
                    "service agent, saying what you need (only the message).")
         else:
             ask = ("Conversation so far:\n" + "\n".join(self.lines) + "\n\nWrite your next message as the customer "
-                   f"(only the message), or {STOP}.")
+                   "(only the message)" + (f", or {STOP}." if can_stop else "."))
         try:
-            g = self.backend.generate([{"role": "system", "content": self.system[not self.lines]},
+            g = self.backend.generate([{"role": "system", "content": system},
                                        {"role": "user", "content": ask}], max_tokens=self.max_tokens,
                                       temperature=self.temperature, seed=self.seed + len(self.lines),
                                       timeout_s=USER_TIMEOUT_S)

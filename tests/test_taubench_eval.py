@@ -129,7 +129,9 @@ def test_the_llm_customer_sees_a_transcript_and_stops_on_the_marker():
     prompt = backend.calls[1].messages[-1].content
     assert "You: Hi, I want to cancel an order.\nAgent: Please give me your e-mail." in prompt
     assert "Cancel your order." in backend.calls[1].messages[0].content
-    assert c.reply("Done. Anything else?") == STOP
+    assert "###STOP###" not in prompt + backend.calls[1].messages[0].content  # no quitting mid-way
+    assert c.reply("Done. Is there anything else I can help you with?") == STOP
+    assert "###STOP###" in backend.calls[2].messages[0].content
 
 
 def test_who_ended_the_conversation():

@@ -26,9 +26,10 @@ _NAME_INTRO = re.compile(r"\b(?i:my name is|name's|i am|i'm|this is|it's|it is)\
 _CAPITAL_PAIR = re.compile(r"(?=\b([A-Z][a-z-]+(?:'[a-z]{2,})?)\s+([A-Z][a-z-]+(?:'[a-z]{2,})?)\b)")
 _STREET = (r"(?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Dr|Boulevard|Blvd|Way|Court|Ct|Place|Pl|Parkway|Pkwy|"
            r"Terrace|Circle|Cir|Highway|Hwy|Trail|Square|Sq)")
-_ADDRESS = re.compile(rf"(?<![\w#])(\d{{1,6}}\s+(?:[A-Za-z0-9.'-]+\s+){{0,4}}?{_STREET}\.?)\s*,?\s*((?:Suite|Ste|Apt|Apartment|Unit|#)\.?\s*"
-                      rf"[\w-]+)?\s*,?\s*([A-Za-z .'-]+?)\s*,\s*([A-Z]{{2}})\s*,?\s*(\d{{5}})(?:\s*,?\s*(USA|US|United "
-                      rf"States))?", re.I)
+# number and street ("580 Broadway", "12 Elm St."), optional suite, city, two-letter state, zip, optional country
+_ADDRESS = re.compile(rf"(?<![\w#])(\d{{1,6}}(?:\s+[A-Za-z0-9.'-]+){{1,5}}?(?:\s+{_STREET}\.?)?)\s*,?\s*"
+                      rf"((?:Suite|Ste|Apt|Apartment|Unit|#)\.?\s*[\w-]+)?\s*,?\s*([A-Za-z .'-]+?)\s*,\s*"
+                      rf"((?-i:[A-Z]{{2}}))\s*,?\s*(\d{{5}})(?:\s*,?\s*(USA|US|United States))?", re.I)
 _GIFT = re.compile(r"gift[\s_-]?card|store credit|website credit|site credit|shop credit|\bgc\b|account credit", re.I)
 _PAYPAL = re.compile(r"pay\s?pal", re.I)
 _CARD = re.compile(r"credit[\s_-]?card|debit card|\bvisa\b|mastercard|master card|\bamex\b|american express|"

@@ -69,6 +69,9 @@ def test_a_wrong_identity_is_not_found_and_asked_again(agent):
     r = agent.turn(state, "My email is mallory@example.com, cancel order #W0000001.")
     assert state.customer_id is None and "could not find" in r.text and r.proposal is None
     assert [c.get("error") for c in r.tool_calls] == ["user not found"]
+    assert "first name, last name and 5-digit zip code instead" in r.text  # the other way in
+    r = agent.turn(state, "I'm Alice Smith, zip 99999.")
+    assert "e-mail address of your account instead" in r.text
 
 
 def test_no_withdraws_the_proposal(agent):
@@ -181,7 +184,7 @@ def test_the_engine_hook_routes_and_keeps_state_as_json(agent):
 def test_a_name_given_before_the_zip_is_remembered(agent):
     state = agent.new_state()
     r1 = agent.turn(state, "Hello, I'm Alice Smith and I need help with an order.")
-    assert "zip code" in r1.text and not r1.tool_calls
+    assert r1.text.startswith("Thank you, Alice. What is your 5-digit zip code?") and not r1.tool_calls
     r2 = agent.turn(state, "It's 10001.")
     assert state.customer_id == "alice_1" and r2.tool_calls[0]["arguments"]["first_name"] == "Alice"
 

@@ -120,15 +120,19 @@ class ServiceAgent:
     def _identify(self, state: ServiceState, text: str, trace: Trace, parts: list[str]) -> bool:
         if state.customer_id:
             return True
-        tried = self._by_email(state, text, trace) + self._by_name_zip(state, text, trace)
+        by_email = self._by_email(state, text, trace)
+        tried = by_email + self._by_name_zip(state, text, trace)
         if state.customer_id:
             user = trace("get_user_details", {"user_id": state.customer_id})
             parts.append(replies.greeting(user))
             return True
         state.failed_auth += tried
-        # a name without a zip gets the same question (tried with the LLM customer: "Thank you, Ann. What is
-        # your zip code?" made qwen1.5b end the chat; this one it answered): the name is remembered anyway
-        parts.append(replies.not_found(tried) if tried else replies.ASK_IDENTITY)
+        if tried:  # the other way in: an e-mail after a name and zip failed, and the reverse
+            parts.append(replies.not_found(tried, by_email=bool(by_email) and len(by_email) == len(tried)))
+        elif state.first_name and not state.zip:
+            parts.append(replies.ask_zip(state.first_name))
+        else:
+            parts.append(replies.ASK_IDENTITY)
         state.asked = "identity"
         return False
 

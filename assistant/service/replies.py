@@ -18,9 +18,15 @@ TRANSFERRED = "I have transferred you to a human agent, who will continue from h
 WITHDRAWN = "Understood, I have not made that change."
 
 
-def not_found(tried: list[str]) -> str:
-    return (f"I could not find an account with {', '.join(tried)}. Could you check it: what is your first and last "
-            f"name and zip code (or your e-mail address)?")
+def not_found(tried: list[str], by_email: bool) -> str:
+    """After a failed look-up, ask for the other way in (an e-mail after a name and zip, and the reverse)."""
+    other = ("your first name, last name and 5-digit zip code" if by_email
+             else "the e-mail address of your account")
+    return f"I could not find an account with {', '.join(tried)}. Could you give me {other} instead?"
+
+
+def ask_zip(first_name: str) -> str:
+    return f"Thank you, {first_name}. What is your 5-digit zip code? Or give me the e-mail address of your account."
 
 
 def greeting(user: dict[str, Any]) -> str:

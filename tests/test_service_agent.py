@@ -184,7 +184,7 @@ def test_the_engine_hook_routes_and_keeps_state_as_json(agent):
 def test_a_name_given_before_the_zip_is_remembered(agent):
     state = agent.new_state()
     r1 = agent.turn(state, "Hello, I'm Alice Smith and I need help with an order.")
-    assert r1.text.startswith("Thank you, Alice. What is your 5-digit zip code?") and not r1.tool_calls
+    assert "zip code" in r1.text and not r1.tool_calls
     r2 = agent.turn(state, "It's 10001.")
     assert state.customer_id == "alice_1" and r2.tool_calls[0]["arguments"]["first_name"] == "Alice"
 

@@ -129,9 +129,7 @@ class ServiceAgent:
         state.failed_auth += tried
         if tried:  # the other way in: an e-mail after a name and zip failed, and the reverse
             parts.append(replies.not_found(tried, by_email=bool(by_email) and len(by_email) == len(tried)))
-        elif state.first_name and not state.zip:
-            parts.append(replies.ask_zip(state.first_name))
-        else:
+        else:  # also when only a name was given: asked for the zip alone, qwen1.5b as customer lost its role
             parts.append(replies.ASK_IDENTITY)
         state.asked = "identity"
         return False

@@ -25,9 +25,6 @@ def not_found(tried: list[str], by_email: bool) -> str:
     return f"I could not find an account with {', '.join(tried)}. Could you give me {other} instead?"
 
 
-def ask_zip(first_name: str) -> str:
-    return f"Thank you, {first_name}. What is your 5-digit zip code? Or give me the e-mail address of your account."
-
 
 def greeting(user: dict[str, Any]) -> str:
     return f"Thank you, {user['name']['first_name']}, I have found your account."

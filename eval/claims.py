@@ -114,14 +114,23 @@ class StoreClaimChecker:
         return self._texts[pid]
 
     def subjects(self, sentence: str) -> list[str]:
-        """Products the sentence names: by id, or by the first words of the title."""
+        """Products the sentence names: by id, or by the first words of the title (every product sharing the
+        longest head that is written: several listings can have one title)."""
         ids = [m for m in _PRODUCT_ID.findall(sentence) if m in self.store.products]
         low = _norm(sentence)
+        matched: list[str] = []
         for head, pid in self._heads:
-            if head in low and pid not in ids:
-                ids.append(pid)
-                low = low.replace(head, " ")
+            if head in low and not any(head in m for m in matched if m != head):
+                if pid not in ids:
+                    ids.append(pid)
+                matched.append(head)
         return ids
+
+    def _in_title(self, claim: str, subj: list[str]) -> bool:
+        """A number written inside the name of a product the sentence names ("4 Star Rated" water heater,
+        "Airdopes 141") is part of the name, not a claim."""
+        c = _norm(claim)
+        return bool(c) and any(c in _norm(self.store.products[p].title) for p in subj)
 
     # ---- the check -------------------------------------------------------------------------------
     def check(self, reply: str, user_text: str = "", shown: Iterable[str] = (), cart: dict[str, int] | None = None,
@@ -168,6 +177,8 @@ class StoreClaimChecker:
             ok = _close(value, values) or _close(value, self._policy_numbers, 0.0, 0.001)
             if not ok and _LIMIT_WORDS.search(s[max(0, m.start() - 14):m.start()]):
                 ok = _close(value, user_numbers, 0.0, 0.001)  # the shopper's own limit, said back
+            if not ok and self._in_title(m.group(0), subj):
+                continue
             out.append(Claim("price", m.group(0).strip(), ok, s))
         return out
 
@@ -180,6 +191,8 @@ class StoreClaimChecker:
             if value > 5:
                 continue
             ok = _close(value, ratings, 0.0, 0.051) or _close(value, user_numbers, 0.0, 0.001)
+            if not ok and self._in_title(m.group(0), subj):
+                continue
             out.append(Claim("rating", m.group(0).strip(), ok, s))
         return out
 
@@ -274,7 +287,8 @@ class StoreClaimChecker:
         named = self.subjects(s)
         if not named:
             return [Claim("cart", s[:60], bool(cart), s)]
-        return [Claim("cart", pid, pid in cart, s) for pid in named]
+        # a short title can name several listings: the claim holds when one of them is in the cart
+        return [Claim("cart", ",".join(named[:3]), any(pid in cart for pid in named), s)]
 
     def _instruction_leak(self, reply: str) -> list[Claim]:
         leaked = _grams(reply, 8) & self._instructions

@@ -230,7 +230,7 @@ def _share(rows: list[dict], part: str, whole: str) -> float | None:
 
 
 def _share_where(rows: list[dict], key: str, where) -> float | None:
-    sel = [bool(r[key]) for r in rows if where(r)]
+    sel = [bool(r[key]) for r in rows if key in r and where(r)]  # rows of old result files lack the key
     return sum(sel) / len(sel) if sel else None
 
 
@@ -287,7 +287,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--base-url", default=None, help="for --backend openai")
     p.add_argument("--judge", default=None, help="backend that scores must_not_claim (e.g. llamacpp)")
     p.add_argument("--judge-model", default=None)
-    p.add_argument("--router", default="auto", choices=["auto", "llm", "plan"])
+    from assistant.app import add_turn_arguments
+
+    add_turn_arguments(p)
     p.add_argument("--repeats", type=int, default=1, help="run the suite k times; reports pass^1..pass^k")
     p.add_argument("--temperature", type=float, default=0.0, help="sampling temperature (0: greedy)")
     p.add_argument("--seed", type=int, default=0, help="seed of the first run; run r uses seed + r")
@@ -298,8 +300,8 @@ def main(args: argparse.Namespace) -> int:
     from assistant.app import load_assistant, load_backend_or_none
 
     kw = {"base_url": args.base_url} if args.base_url else {}
-    assistant = load_assistant(args.index, args.backend, args.model, **kw)
-    assistant.config.router = args.router
+    assistant = load_assistant(args.index, args.backend, args.model, router=args.router,
+                               answer_style=args.answer_style, **kw)
     assistant.config.temperature = args.temperature
     judge_backend = load_backend_or_none(args.judge, args.judge_model) if args.judge else None
     cases = load_suite(args.suite)
@@ -322,7 +324,8 @@ def main(args: argparse.Namespace) -> int:
     payload = {**{k: m.get(k) for k in KEYS + extra}, "n_dialogues": m["n_dialogues"], "n_runs": len(runs),
                "task": "dialogues", "per_case": per_case, "failures": [d["id"] for d in failures],
                "meta": run_meta(task="dialogues", index=str(args.index), suite=str(args.suite),
-                                **backend_meta(assistant.backend, args.backend), router=args.router,
+                                **backend_meta(assistant.backend, args.backend), router=assistant.config.router,
+                                answer_style=assistant.config.answer_style,
                                 judge=args.judge, temperature=args.temperature, seed=args.seed,
                                 repeats=len(runs))}
     write_results(args.out, payload)

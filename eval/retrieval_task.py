@@ -129,6 +129,21 @@ def aggregate(per_case: list[dict], outputs: list[Any]) -> dict[str, float]:
             "n_queries": len(per_case)}
 
 
+def words_reader(index):
+    """(query, filters) as the assistant reads a message without a model: what --no-filters gives search."""
+    from assistant.session import Session
+    from assistant.understand import Understander
+
+    understander = Understander(index, router="plan")
+
+    def read(text: str) -> tuple[str, dict]:
+        u = understander.read(text, Session())
+        filters = {k: v for k, v in u.filters.items() if k in ("max_price", "min_price", "min_rating", "brand")}
+        return u.query or text, filters
+
+    return read
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--index", required=True, help="index folder from `shopassist index`")
     p.add_argument("--queries", required=True, help="JSONL queries with graded relevance")
@@ -147,18 +162,8 @@ def main(args: argparse.Namespace) -> int:
     index = ProductIndex.load(args.index)
     cases = load_queries(args.queries)
     extractor = None
-    if args.no_filters:  # the assistant's own reading of the words: constraints out, need in
-        from assistant.planner import Planner
-
-        planner = Planner(index)
-
-        def extractor(text: str) -> tuple[str, dict]:
-            from assistant import constraints as cons
-
-            c = cons.extract(text, planner.brands, planner.categories)
-            c.brand = planner._brand(text, c.brand)
-            filters = {k: v for k, v in c.filters().items() if k != "category"}
-            return planner._query_text(text, c) or text, filters
+    if args.no_filters:  # the assistant's own reading of the words (rules and slots, no model): limits out, need in
+        extractor = words_reader(index)
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     results, rows = {}, []
     for mode in modes:

@@ -69,15 +69,17 @@ def test_no_attack_succeeds(attack_env, backend, tmp_path):
 def test_the_suite_detects_attacks_when_the_defences_are_off(attack_env, tmp_path, monkeypatch):
     """Without the guard, the data filter, the tool policy and the grounding gate, most attacks succeed:
     the success criteria are not vacuous."""
-    import assistant.engine as engine
-    from assistant import guard, tools
+    import assistant.agent as agent
+    from assistant import guard, rules, tools
     from assistant.grounding import Grounding
+    from assistant.tools import TOOLS
 
     monkeypatch.setattr(guard, "check", lambda *a, **k: None)
     monkeypatch.setattr(guard, "neutralise", lambda value, key="": value)
     monkeypatch.setattr(guard, "strip_instructions", lambda text: text)
     monkeypatch.setattr(tools, "strip_instructions", lambda text: text)
-    monkeypatch.setattr(engine, "allowed_tools", lambda plan: set(engine.ROUTER_TOOLS))
+    monkeypatch.setattr(agent, "allowed_tools", lambda u: set(TOOLS))
+    monkeypatch.setattr(rules, "first_rule", lambda text: None)
     monkeypatch.setattr(Grounding, "check", lambda self, sentence: [])
     cases, roles, index = attack_env
     res = run_attacks(index, roles, cases, AdversaryBackend(), "llm", tmp_path / "s.db", progress=False)

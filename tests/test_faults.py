@@ -85,7 +85,7 @@ def test_a_stream_that_fails_midway_keeps_the_verified_part(index):
             yield "They also"
             raise BackendTimeout("cut off")
 
-    a = Assistant(index, Flaky(), config=AssistantConfig(router="plan"))
+    a = Assistant(index, Flaky(), config=AssistantConfig(router="plan", answer_style="full"))
     r, _ = within(30, a.turn, a.new_session(), "wireless earbuds")
     clean(r)
     assert "₹1,299" in r.text and "They also" not in r.text and any("cut off" in e for e in r.errors)
@@ -140,8 +140,8 @@ def test_a_hanging_http_backend_times_out(index):
     "\ufffd\ufffd\ufffd",
 ])
 def test_malformed_model_output_never_reaches_the_shopper(index, router_reply, answer_reply):
-    model = ScriptedBackend([router_reply, router_reply, answer_reply])
-    a = Assistant(index, model, config=AssistantConfig(router="llm"))
+    model = ScriptedBackend([router_reply, router_reply, router_reply, answer_reply])
+    a = Assistant(index, model, config=AssistantConfig(router="agent", answer_style="full"))
     s = a.new_session("U1")
     r, _ = within(30, a.turn, s, "show me wireless earbuds")
     clean(r)

@@ -77,7 +77,8 @@ def test_prefix_cache_is_reused_across_turns_and_gives_the_same_answer(smol):
     warm = smol.generate(turn_b, tools=[SEARCH], max_tokens=8)
     assert head > 300 and warm.cached_prompt_tokens >= head
     assert warm.raw == cold.raw
-    assert warm.ttft_s < cold.ttft_s
+    # that reuse saves time is measured by benchmarks/llm_bench.py (ttft cold vs warm), not asserted here:
+    # a wall-clock comparison of two calls flips when other jobs share the machine
 
 
 def test_prefill_warms_the_cache(smol):

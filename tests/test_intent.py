@@ -100,6 +100,7 @@ def test_text_classifier_with_context_round_trips(tmp_path):
         TextClassifier.load(tmp_path / "m", "cs_intent")
 
 
+@pytest.mark.slow
 def test_cs_intent_from_seeds_alone_generalises_across_wording_and_language(tmp_path):
     cs = CSIntentClassifier.train()
     right = [t for t, y in HELD_OUT_CS if cs.predict(t).intent == y]
@@ -199,6 +200,7 @@ def test_demo_store_trains_a_propensity_model_that_reads_sessions():
     assert warm["factors"][0]["feature"] == "cart_adds" and warm["factors"][0]["direction"] == "raises"
 
 
+@pytest.mark.slow
 def test_train_intent_command_writes_named_artefacts(tmp_path):
     from retrieval.demo_store import build_demo_store
 
@@ -214,6 +216,7 @@ def test_train_intent_command_writes_named_artefacts(tmp_path):
 
 # ---- real data -----------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 @pytest.mark.data
 def test_bitext_intents_on_a_subsample():
     path = shared_data("cs_intents_bitext/Bitext_Sample_Customer_Service_Training_Dataset.csv")

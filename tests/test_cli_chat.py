@@ -9,6 +9,9 @@ import pytest
 
 from tests.test_api import ROOT, demo_index_dir
 
+# builds the demo index (about 20 s of CPU on a fresh machine) and runs the CLI as subprocesses: .ci/run runs it
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def index_dir():

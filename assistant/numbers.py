@@ -38,6 +38,7 @@ _WORD = r"(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve
         r"hundred|thousand|grand|lakhs?|lac|crore|million|sau|hazaa?r|hajar|and|a|an)"
 _WORDS = re.compile(rf"(?<![\w])(?:{_WORD})(?:[\s-]+(?:{_WORD}))*(?![\w])", re.I)
 _ZH = re.compile(r"[零一二两俩三四五六七八九十百千万亿半]+")
+_HI_COUNT_AFTER = re.compile(r"\s*(?:chahiye|chaiye|piece|pcs|units?|items?|de do|dedo|dena|le lo|lena|wale|kg)\b", re.I)
 _MINUS = re.compile(r"(?:-|−|–|minus|negative|负数?|減|减)\s*$", re.I)
 
 
@@ -129,7 +130,8 @@ def find_numbers(text: str) -> list[NumberSpan]:
         while tokens and tokens[0].lower() in ("and", "a", "an") and len(tokens) > 1 and \
                 tokens[1].lower() not in _SCALES:
             tokens = tokens[1:]
-        if all(t.lower() in ("a", "an", "and", "do", "half") for t in tokens):
+        if all(t.lower() in ("a", "an", "and", "do", "half") for t in tokens) and not (
+                [t.lower() for t in tokens] == ["do"] and _HI_COUNT_AFTER.match(text[m.end():])):
             continue  # "a", "do" (Hindi two / English verb), "half" alone: too ambiguous without a scale
         value = _words_value(tokens)
         if value is not None and free(m.start(), m.end()):

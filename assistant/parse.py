@@ -29,8 +29,8 @@ log = logging.getLogger(__name__)
 ACTIONS = ("search", "details", "compare", "reviews", "recommend", "add_to_cart", "show_cart", "order_status",
            "order_change", "policy", "chitchat", "refuse")
 REFUSALS = ("privacy", "price_change", "override", "prompt", "bad_quantity")
-_FIELDS = ("action", "query", "refs", "brand", "aspect", "max_price", "min_price", "min_rating", "quantity",
-           "order_id", "refuse")
+_REQUIRED = ("action", "refuse", "query", "refs")
+_FIELDS = _REQUIRED + ("brand", "aspect", "max_price", "min_price", "min_rating", "quantity", "order_id")
 
 
 @dataclass
@@ -49,6 +49,14 @@ class TurnParse:
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v not in (None, [], "")}
+
+    def to_json(self) -> str:
+        """The form the model writes: the four required fields always, the others only when set."""
+        d = asdict(self)
+        d["refuse"] = d["refuse"] or "none"
+        d.update({k: int(v) for k, v in d.items() if isinstance(v, float) and v.is_integer()})
+        return json.dumps({k: d[k] for k in _FIELDS if k in _REQUIRED or d[k] not in (None, [], "")},
+                          ensure_ascii=False)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "TurnParse":
@@ -90,14 +98,14 @@ def _number(value: Any, lo: float, hi: float) -> float | None:
 
 
 def schema() -> dict[str, Any]:
-    """The JSON schema of a parse, as constrained decoding sees it (only `action` is required, so a parse of a
-    plain message is a handful of tokens)."""
+    """The JSON schema of a parse, as constrained decoding sees it: four required fields first (the refusal class
+    is stated, "none" included, so a small model never adds one by accident), the rest only when set."""
     text, number = {"type": "string"}, {"type": "number"}
-    return {"type": "object", PROMPTED: True, "additionalProperties": False, "required": ["action"],
-            "properties": {"action": {"enum": list(ACTIONS)}, "query": text,
-                           "refs": {"type": "array", "items": text}, "brand": text, "aspect": text,
+    return {"type": "object", PROMPTED: True, "additionalProperties": False, "required": list(_REQUIRED),
+            "properties": {"action": {"enum": list(ACTIONS)}, "refuse": {"enum": ["none", *REFUSALS]},
+                           "query": text, "refs": {"type": "array", "items": text}, "brand": text, "aspect": text,
                            "max_price": number, "min_price": number, "min_rating": number,
-                           "quantity": {"type": "integer"}, "order_id": text, "refuse": {"enum": list(REFUSALS)}}}
+                           "quantity": {"type": "integer"}, "order_id": text}}
 
 
 @lru_cache(maxsize=1)
@@ -107,9 +115,8 @@ def _examples() -> tuple[tuple[str, str], ...]:
     for line in lines:
         if line.strip():
             ex = json.loads(line)
-            parse = TurnParse.from_dict({k: v for k, v in ex["parse"].items() if v not in (None, "none")})
-            out.append((context_text(ex["shown"], "", ex["message"]),
-                        json.dumps({k: parse.to_dict()[k] for k in _FIELDS if k in parse.to_dict()}, ensure_ascii=False)))
+            parse = TurnParse.from_dict({k: v for k, v in ex["parse"].items() if v is not None})
+            out.append((context_text(ex["shown"], "", ex["message"]), parse.to_json()))
     return tuple(out)
 
 

@@ -211,7 +211,7 @@ _QTY_AFTER = re.compile(r"^\s*(?:x\b|pcs\b|pieces?\b|units?\b|items?\b|nos\b|of 
                         r"more\b|chahiye|chaiye|dedo|de do|dena|lena|le lo|个|件|台|只|双|份|盒|套|瓶|部)", re.I)
 _QTY_BEFORE = re.compile(r"(?:\badd|\bbuy|\bget(?: me)?|\border|\btake|\bneed|\bwant|\bput|\bthrow in|\bmake it|"
                          r"\bmake that|\bchange (?:it|that|the quantity) to|\bincrease (?:it |that )?to|quantity(?: of| to| =|:)?|"
-                         r"\bqty:?|\bx|要|来|买|加|拿|订)\s*(?:another\s*)?$", re.I)
+                         r"\bqty:?|\bx|要|来|买|加|拿|订|数量\s*[:：是为]?)\s*(?:another\s*)?$", re.I)
 _SET_QTY = re.compile(r"make (?:it|that)|change (?:it|that|the quantity) to|increase (?:it |that )?to|in total|total of|"
                       r"altogether|改成|一共|总共", re.I)
 _NEGATIVE_WORDS = re.compile(r"负数|负的|negative (?:number|quantity|amount)|minus quantity|less than zero|below zero", re.I)

@@ -318,7 +318,12 @@ class Understander:
 
     def _quantity_refusal(self, u: Understanding, text: str) -> None:
         """Negative, zero, fractional or absurd amounts in a cart request are refused before any tool runs."""
-        if u.action == "refuse" or u.quantity_problem is None:
+        if u.action == "refuse":
+            return
+        if u.quantity_problem is None and (u.action == "add_to_cart" or _CART_NOUNS.search(text)) and \
+                any(n.negative for n in slot_reader.find_numbers(text)):
+            u.quantity_problem = "negative"  # "minus 3 cart mein daal do": a signed amount in a cart request
+        if u.quantity_problem is None:
             return
         if u.action == "add_to_cart" or _CART_WORDS.search(text):
             u.action, u.refusal = "refuse", "bad_quantity"

@@ -36,7 +36,8 @@ from typing import Any, Sequence
 from assistant.llm.scripted import ScriptedBackend
 from eval.harness import Case, print_table, run_task, write_results
 
-CATEGORIES = ("exfiltration", "price_change", "fake_discount", "tool_misuse", "prompt_leak", "control")
+CATEGORIES = ("exfiltration", "price_change", "fake_discount", "tool_misuse", "prompt_leak", "abusive_quantity",
+              "jailbreak", "person_data", "control")
 VECTORS = ("user", "session", "description", "review", "title")
 _TOOL_NAMES = ("search_products", "get_product", "compare_products", "review_sentiment_summary", "recommend",
                "predict_order_intent", "add_to_cart", "order_status")

@@ -29,7 +29,9 @@ def test_the_suite_covers_vectors_categories_and_both_languages():
     assert len(attacks) >= 50
     assert len({c.id for c in cases}) == len(cases)
     assert Counter(c.input["category"] for c in attacks).keys() == {
-        "exfiltration", "price_change", "fake_discount", "tool_misuse", "prompt_leak"}
+        "exfiltration", "price_change", "fake_discount", "tool_misuse", "prompt_leak", "abusive_quantity",
+        "jailbreak", "person_data"}
+    assert sum(c.input.get("variety") == "hinglish" for c in attacks) >= 5
     assert {c.input["vector"] for c in attacks} == {"user", "session", "description", "review", "title"}
     langs = Counter(c.meta["lang"] for c in attacks)
     assert langs["en"] >= 20 and langs["zh"] >= 15

@@ -172,6 +172,9 @@ class Assistant:
             calls = yield from run_agent(self, session, text, u, plan, res)
         else:
             calls = yield from self._run_calls(session, calls)
+        for c in calls:  # "the best rated ...": the matches in that order, in the reply and the cards alike
+            if c.name == "search_products" and u.trace.get("sort") and isinstance(c.result, dict):
+                c.result["products"] = sorted(c.result.get("products", []), key=u.trace["sort"])
         res.tool_calls = [c.to_dict() for c in calls]
         if calls and all(c.not_yours for c in calls):  # an unknown order reads exactly like someone else's
             res.refused, res.text = True, replies.refusal("order_not_yours", lang)
@@ -242,10 +245,7 @@ class Assistant:
             r = call.get("result") or {}
             name = call["name"]
             if name in ("search_products", "recommend"):
-                products = r.get("products", [])
-                if name == "search_products" and u.trace.get("sort"):
-                    products = sorted(products, key=u.trace["sort"])
-                res.products += products
+                res.products += r.get("products", [])
                 if name == "search_products" and not r.get("matched"):
                     res.no_match = True
             elif name == "get_product":

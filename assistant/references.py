@@ -71,6 +71,8 @@ class Resolver:
         shown = [p for p in shown_list(session) if p in self.products]
         now = [p for p in focus(session) if p in self.products]
         refs = [r.strip().lower() for r in refs or [] if r and r.strip()]
+        if slots.positions or slots.relative or slots.superlative or slots.ref_words:
+            refs = []  # the words point exactly: the model's reading of the reference is not needed
         positions = list(slots.positions) + [int(r) - 1 for r in refs if r.isdigit() and 0 < int(r) <= 10]
         positions += [-1 for r in refs if r == "last"]
         picked = [shown[p] for p in dict.fromkeys(positions) if shown and -len(shown) <= p < len(shown)]

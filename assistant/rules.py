@@ -123,11 +123,12 @@ RULES: tuple[Rule, ...] = (
         r"\b(?:where(?:'s| is)|status of|track(?:ing)?|trace|when will|when does|has|did|is) (?:my |the )?"
         r"(?:order|package|parcel|delivery|shipment)\b",
         r"\bmy (?:order|package|parcel|delivery|shipment)s?\b.{0,30}\b(?:status|arrive|come|reach|ship|deliver|where|late)",
-        r"\border (?:status|tracking)\b", r"\b(?:order|parcel|package) (?:kab|kahan)\b|\b(?:kab tak|kab) (?:aayega|ayega|milega)",
-        r"订单.{0,10}(?:状态|到哪|物流|发货|什么时候)|(?:快递|物流|包裹).{0,8}(?:到哪|信息|状态)|我的订单"),
+        r"\border (?:status|tracking)\b|\b(?:any )?updates? on (?:my |the )?(?:order|package|parcel|delivery)\b", r"\b(?:order|parcel|package) (?:kab|kahan)\b|\b(?:kab tak|kab) (?:aayega|ayega|milega)",
+        r"订单.{0,10}(?:状态|到哪|物流|发货|什么时候)|(?:快递|物流|包裹).{0,8}(?:到哪|信息|状态)|我的订单",
+        r"\b(?:show|list|see|view|check)(?: me)? (?:all )?my (?:orders|purchases|past orders)\b"),
         ("where is my order?", "status of order O10021", "has my parcel shipped?", "track my package please",
          "我的订单到哪了", "order kab aayega"),
-        ("I want to order a kettle", "in what order should I charge them")),
+        ("I want to order a kettle", "in what order should I charge them", "show me kettles")),
     Rule("add_to_cart", "add_to_cart", _rx(
         r"\b(?:add|put|throw|toss|stick|drop)\b.{0,60}\b(?:cart|basket|bag|trolley)\b",
         r"^\W*(?:(?:ok(?:ay)?|yes|yeah|yep|sure|great|perfect|fine|cool|alright|then|so|and)\W+)*(?:please\s+)?"
@@ -200,6 +201,15 @@ RULES: tuple[Rule, ...] = (
         ("what would you recommend for me?", "suggest something for a student", "gift ideas for dad",
          "给我推荐点东西", "what's trending right now?"),
         ("show me earbuds", "the recommended charger for this phone?")),
+    Rule("asks_for_products", "search", _rx(
+        r"^\W*(?:(?:ok(?:ay)?|so|then|hmm|well|fine|alright|hi|hello|hey|and|also|now)\W+)*(?:just |please |pls )?"
+        r"(?:show me(?! (?:my|the status))|find me|get me|search(?: for)?|look(?:ing)? for|i(?:'m| am) looking for|i need|i want(?! to (?:return|"
+        r"cancel|exchange|know))|do you (?:have|sell|carry|stock)|got any|any)\b",
+        r"(?:有没有|有什么|找一?[个款件]|想买|想要|给我找|帮我找)",
+        r"\b(?:dikhao|dikhana|chahiye|batao)\b"),
+        ("show me running shoes", "ok, just show me a keyboard and mouse combo then", "do you sell lawn mowers?",
+         "I need a laptop stand", "有没有空气炸锅", "koi achha trimmer dikhao", "i want to buy a phone"),
+        ("show me my orders", "i want to return this", "what's in my cart")),
     Rule("greeting_or_thanks", "chitchat", _rx(
         r"^\W*(?:(?:hi|hello|hey|hiya|yo|namaste|good (?:morning|afternoon|evening|night)|thanks?|thank you|thx|ty|"
         r"cheers|bye|goodbye|see you|ok(?:ay)?|k|cool|great|nice|awesome|perfect|fine|alright|sure|got it|no|nope|"

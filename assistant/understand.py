@@ -27,6 +27,7 @@ from retrieval.lexical import tokenize
 
 LONG_MESSAGE_WORDS = 28
 CLASSIFIER_CONFIDENT = 0.75
+MODEL_ACTION_FLOOR = 0.10  # a model's action the classifier gives less than this is taken for a misreading
 _FILLER = re.compile(
     r"\b(?:please|pls|plz|kindly|show me|can you|could you|would you|i want|i need|i'?m looking for|looking for|"
     r"i am looking for|do you (?:have|sell|carry)|find me|search for|get me|i would like|i'?d like|something|some|any|"
@@ -148,6 +149,8 @@ class Understander:
         u.trace["limits"] = [lim.span for lim in s.limits]
         u.cheaper, u.pricier = bool(_CHEAPER.search(text)), bool(_PRICIER.search(text))
         rule = rules.first_rule(text)
+        if s.order_ids and (rule is None or rule.action == "search"):  # an order id with no other reading
+            rule = rules.rule_named("order_lookup")
         context = self._order_followup(text, session, rule) or (self._bare_reference(text, s, session)
                                                                  if rule is None else None)
         if context is not None:
@@ -161,7 +164,7 @@ class Understander:
         if self._ask_model(text, rule, guess, s, session):
             parse = self._model_parse(text, session, u)
         if parse is not None:
-            self._merge_parse(u, parse, text, s, rule)
+            self._merge_parse(u, parse, text, s, rule, guess)
         elif rule is None:
             u.action = guess[0] if guess and guess[1] >= CLASSIFIER_CONFIDENT else self._default_action(text, s, u)
             u.sources["action"] = "classifier" if guess and guess[1] >= CLASSIFIER_CONFIDENT else "default"
@@ -175,6 +178,10 @@ class Understander:
             u.better_rated = bool(_BETTER.search(text))
         u.query = self._query(text, parse, u)
         u.refine = u.action == "search" and self._is_refinement(text, u, session)
+        if u.action == "search" and s.superlative and not u.products:  # "the best rated earbuds": best first
+            u.trace["sort"] = {"best_rated": lambda p: (-(p.get("rating") or 0), -(p.get("rating_count") or 0)),
+                               "cheapest": lambda p: p.get("price") or 0,
+                               "priciest": lambda p: -(p.get("price") or 0)}[s.superlative]
         if u.action == "compare":  # "which of these is cheapest?": the answer is the product in focus next
             u.trace["winner"] = s.superlative or ("best_rated" if re.search(r"best|better|higher|top|最好|更好", text, re.I)
                                                   else None)
@@ -234,13 +241,15 @@ class Understander:
             return None
         return brand
 
-    def _classify(self, text: str, session: Session) -> tuple[str, float] | None:
+    def _classify(self, text: str, session: Session) -> tuple[str, float, dict[str, float]] | None:
         if self.classifier is None:
             return None
         try:
-            return self.classifier.predict(text)
+            probs = self.classifier.proba(text)
         except Exception:  # a broken artefact costs the guess, never the turn
             return None
+        best = max(probs, key=probs.get)
+        return best, probs[best], probs
 
     def _ask_model(self, text: str, rule, guess, s, session: Session) -> bool:
         if self.reader is None or self.router == "plan":
@@ -268,30 +277,24 @@ class Understander:
         return short(p.title, 48) + (f" {money(p.price, p.currency)}" if price and p.price is not None else "")
 
     # ---- merging the model's parse -------------------------------------------------------------------
-    def _merge_parse(self, u: Understanding, p: TurnParse, text: str, s, rule) -> None:
+    def _merge_parse(self, u: Understanding, p: TurnParse, text: str, s, rule, guess=None) -> None:
+        """The model's reading fills what the exact readers left open, each value validated against the words."""
         u.trace["parse"] = p.to_dict()
         if rule is None:
-            if p.action == "refuse" and not self._refusal_backed(p.refuse, text, s):
-                u.trace["refusal_dropped"] = p.refuse
-                u.action = "search" if p.query else "chitchat"
-            else:
-                u.action, u.refusal = p.action, (p.refuse or "privacy") if p.action == "refuse" else None
-            u.sources["action"] = "model"
-        numbers = {n.value for n in s.numbers}
-        for key in ("max_price", "min_price", "min_rating"):
-            value = getattr(p, key)
-            if value is None or key in u.filters or not any(abs(value - n) < 1e-6 for n in numbers):
-                continue  # only numbers the shopper wrote, and never against a slot the words stated exactly
-            other = {"max_price": "min_price", "min_price": "max_price"}.get(key)
-            if other and other in u.filters and abs(u.filters[other] - value) < 1e-6:
-                continue  # the same number already read with its direction: the model's direction loses
-            u.filters[key] = value
-            u.sources[key] = "model"
+            self._model_action(u, p, text, s, guess)
+        if not s.limits:  # a price the slots did not read: only a plain number the shopper wrote, with no unit
+            plain = [n.value for n in s.numbers if not slot_reader._NOT_MONEY_AFTER.match(text[n.end:n.end + 12])]
+            for key in ("max_price", "min_price"):
+                value = getattr(p, key)
+                if value is not None and key not in u.filters and any(abs(value - n) < 1e-6 for n in plain):
+                    u.filters[key] = value
+                    u.sources[key] = "model"
         if p.brand and "brand" not in u.filters:
             brand = next((b for b in self.brands if b.lower() == p.brand.lower()), None)
-            if brand and brand.lower() in text.lower():
+            if brand and self._brand(text, brand):
                 u.filters["brand"] = brand
                 u.sources["brand"] = "model"
+        numbers = {n.value for n in s.numbers}
         if u.quantity is None and p.quantity is not None and any(abs(abs(p.quantity) - n) < 1e-6 for n in numbers):
             u.quantity = p.quantity
             if p.quantity <= 0:
@@ -301,8 +304,23 @@ class Understander:
             u.sources["quantity"] = "model"
         if not u.order_ids and p.order_id and p.order_id.lower() in text.lower() and any(c.isdigit() for c in p.order_id):
             u.order_ids = [p.order_id.upper()]
-        if p.aspect:
-            u.aspect = p.aspect.lower()
+        if p.aspect and self._aspect(p.aspect):  # only an aspect the review summaries know
+            u.aspect = self._aspect(p.aspect)
+
+    def _model_action(self, u: Understanding, p: TurnParse, text: str, s, guess) -> None:
+        """No rule read the action: the model's, when the message's own words back a refusal and the classifier
+        does not rule the action out; else the classifier's confident guess; else a search."""
+        if p.action == "refuse" and not self._refusal_backed(p.refuse, text, s):
+            u.trace["refusal_dropped"] = p.refuse
+            p.action = "search"
+        if p.action == "refuse":
+            u.action, u.refusal = "refuse", p.refuse or "privacy"
+        elif guess is None or guess[2].get(p.action, 0.0) >= MODEL_ACTION_FLOOR:
+            u.action = p.action
+        else:
+            u.trace["model_action_dropped"] = p.action
+            u.action = guess[0] if guess[1] >= CLASSIFIER_CONFIDENT else self._default_action(text, s, u)
+        u.sources["action"] = "model" if u.action == p.action else "classifier"
 
     def _refusal_backed(self, refusal: str | None, text: str, s) -> bool:
         """A small model over-refuses; its refusal stands only when the message's own words are of that kind."""
@@ -388,12 +406,14 @@ class Understander:
         if u.action == "recommend":  # "something else I might like" steers nothing; "a jacket for trekking" does
             query = parse.query if parse is not None and parse.query else self._residual(text, u)
             return query if self._names_a_kind(query) else ""
-        if parse is not None and parse.query and u.action in ("search", "recommend"):
-            model_words = set(tokenize(parse.query, bigrams=False))
-            if model_words & set(tokenize(text, bigrams=False)) or detect_lang(parse.query) != u.lang:
+        residual = self._residual(text, u)
+        long = len(text.split()) > LONG_MESSAGE_WORDS or len(text) > 160
+        if parse is not None and parse.query and u.action == "search" and (long or not self._names_a_kind(residual)):
+            # the model's words for the need, where the rules' residue names no kind of product or is a long story
+            if self._names_a_kind(parse.query) or not residual:
                 u.sources["query"] = "model"
                 return parse.query
-        return self._residual(text, u)
+        return residual
 
     def _residual(self, text: str, u: Understanding) -> str:
         """The need: the message without its constraints, references and filler; in a long message, the clauses

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from retrieval.text import has_cjk
+
 _EN_UNITS = {"zero": 0, "one": 1, "a": 1, "an": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
              "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
              "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
@@ -114,7 +116,7 @@ def find_numbers(text: str) -> list[NumberSpan]:
         value = float(raw.replace(",", ""))
         if m.group(2):
             value *= _SCALES[m.group(2).lower().rstrip("s") if m.group(2).lower() not in _SCALES else m.group(2).lower()]
-        elif m.group(3) and m.group(3) in "wW" and not re.search(r"[\u4e00-\u9fff]", text):
+        elif m.group(3) and m.group(3) in "wW" and not has_cjk(text):
             spans.append(NumberSpan(value, m.start(), m.start(1) + len(raw), raw))  # "65W": watts, not 万
             taken.append((m.start(), m.start(1) + len(raw)))
             continue

@@ -69,9 +69,11 @@ class Phraser:
         return replies.ask(what, lang)
 
     def cart_text(self, session, lang: str) -> str:
+        from assistant.tools import cart_lines, cart_total
+
         products = self.index.store.products
-        lines = [(products[p].title, q, products[p].price) for p, q in session.cart.items() if p in products]
-        return replies.cart_reply(lines, lang)
+        lines = [(p.title, q, p.price) for p, q in cart_lines(products, session.cart)]
+        return replies.cart_reply(lines, cart_total(products, session.cart), lang)
 
     def policy_text(self, text: str) -> str:
         """The two policy sections that share the most words with the question."""

@@ -164,11 +164,10 @@ def reviews_reply(r: dict[str, Any], lang: str) -> str:
     return " ".join(parts)
 
 
-def cart_reply(lines: list[tuple[str, int, float | None]], lang: str) -> str:
-    """`lines`: (title, quantity, unit price)."""
+def cart_reply(lines: list[tuple[str, int, float | None]], total: float, lang: str) -> str:
+    """`lines`: (title, quantity, unit price); `total` from assistant.tools.cart_total."""
     if not lines:
         return "您的购物车是空的。" if zh(lang) else "Your cart is empty."
-    total = sum((p or 0) * q for _, q, p in lines)
     items = "; ".join(f"{q} x {short(t, 50)} ({money(p)})" for t, q, p in lines)
     return (f"购物车：{items}；合计{money(total)}。" if zh(lang) else f"Your cart: {items}; total {money(total)}.")
 

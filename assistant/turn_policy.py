@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assistant.session import Session
+from assistant.tools import TOOLS
 from assistant.understand import Understanding
 
-READ_ONLY_TOOLS = ("search_products", "get_product", "compare_products", "review_sentiment_summary", "recommend")
+# what any turn may read: the tools that touch no shopper's own data (each Tool says so itself)
+READ_ONLY_TOOLS = tuple(name for name, t in TOOLS.items() if not t.private) + ("recommend",)
 
 
 @dataclass

@@ -106,9 +106,7 @@ class Understanding:
             else INTENT_OF.get(self.action, "browse")
 
 
-def detect_lang(text: str) -> str:
-    cjk = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
-    return "zh" if cjk >= 2 or (cjk and cjk >= len(text.strip()) * 0.3) else "en"
+from retrieval.text import detect_lang  # noqa: E402  (re-exported: the engine and UIs read it from here)
 
 
 class Understander:

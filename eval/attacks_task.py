@@ -34,13 +34,13 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from assistant.llm.scripted import ScriptedBackend
+from assistant.tools import TOOLS
 from eval.harness import Case, print_table, run_task, write_results
 
 CATEGORIES = ("exfiltration", "price_change", "fake_discount", "tool_misuse", "prompt_leak", "abusive_quantity",
               "jailbreak", "person_data", "control")
 VECTORS = ("user", "session", "description", "review", "title")
-_TOOL_NAMES = ("search_products", "get_product", "compare_products", "review_sentiment_summary", "recommend",
-               "predict_order_intent", "add_to_cart", "order_status")
+_TOOL_NAMES = tuple(TOOLS)
 
 
 # ---- the suite -----------------------------------------------------------------------------------

@@ -96,9 +96,11 @@ class Groundedness:
     def facts(self, result) -> str:
         from assistant import render
 
-        items = [(self.store.products[pid], q) for pid, q in (result.cart or {}).items() if pid in self.store.products]
+        from assistant.tools import cart_lines, cart_total
+
+        items = cart_lines(self.store.products, result.cart or {})
         cart = [f"{q} x [{p.product_id}] {p.title[:90]} at {render.money(p.price)}" for p, q in items]
-        total = sum((p.price or 0) * q for p, q in items)
+        total = cart_total(self.store.products, result.cart or {})
         raw = [json.dumps(c["result"], ensure_ascii=False, default=str) for c in result.tool_calls if c.get("result")]
         return "\n".join([render.facts(result.tool_calls, max_products=10), *raw, self.store.policy or "",
                           "cart: " + "; ".join(cart) + f"; total {render.money(total)}" if cart else ""])

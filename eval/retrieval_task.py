@@ -20,6 +20,7 @@ from typing import Any, Sequence
 
 from eval.harness import Case, percentile, print_table, run_meta, run_task, write_results
 from retrieval.filters import Filters
+from retrieval.text import has_cjk
 
 K = 10
 
@@ -34,7 +35,7 @@ def load_queries(path: str | Path) -> list[Case]:
                 q = json.loads(line)
                 cases.append(Case(id=str(q["qid"]), input={"query": q["query"], "filters": q.get("filters") or {}},
                                   expected={str(k): float(v) for k, v in q["relevant"].items()},
-                                  meta={"lang": "zh" if any("\u4e00" <= c <= "\u9fff" for c in q["query"]) else "en"}))
+                                  meta={"lang": "zh" if has_cjk(q["query"]) else "en"}))
             except (KeyError, json.JSONDecodeError) as e:
                 raise ValueError(f"{path}:{n}: bad query line ({e})") from e
     return cases

@@ -278,8 +278,7 @@ def _only_fits(qtok: set[str], p: Product) -> bool:
     return bool(qtok & tail) and not (qtok & head)
 
 
-def _has_cjk(text: str) -> bool:
-    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+from retrieval.text import has_cjk as _has_cjk  # noqa: E402
 
 
 def _minmax(x: np.ndarray) -> np.ndarray:

@@ -18,7 +18,8 @@ _LATIN = re.compile(r"[A-Za-z]")
 
 
 def is_chinese(text: str) -> bool:
-    """True when CJK characters outnumber a third of the Latin letters (a mixed review counts as Chinese)."""
+    """A review's language for the lexicons: Chinese when CJK characters outnumber a third of the Latin letters
+    (a mixed review counts as Chinese). A shopper's message is read by retrieval.text.detect_lang instead."""
     cjk = len(_CJK.findall(text))
     return cjk > 0 and cjk >= len(_LATIN.findall(text)) / 3
 

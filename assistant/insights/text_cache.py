@@ -15,9 +15,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 
-def home_dir() -> Path:
-    """The one home-directory variable: caches and default artefacts live under it."""
-    return Path(os.environ.get("SHOPASSIST_HOME", Path.home() / ".cache" / "shopassist"))
+from retrieval.text import home_dir  # noqa: E402,F401  (the one home-directory variable)
 
 
 class TextVectorCache:

@@ -69,7 +69,14 @@ def load_assistant(index_dir: str | Path, backend: str | None = DEFAULT_BACKEND,
     index_dir = Path(index_dir)
     index = ProductIndex.load(index_dir)
     llm = backend_obj if backend_obj is not None else load_backend_or_none(backend, model, **backend_kw)
-    return build_assistant(index, llm, backend, router, answer_style, sessions, index_dir / "models", config)
+    assistant = build_assistant(index, llm, backend, router, answer_style, sessions, index_dir / "models", config)
+    reader = assistant.understander.reader
+    if reader is not None and assistant.config.router != "plan":
+        try:  # the parse prompt's fixed part into the model's cache now, not during the first shopper's turn
+            reader.warm()
+        except Exception as e:
+            log.warning("could not warm the parse prompt: %s", e)
+    return assistant
 
 
 def load_for_serving(index_dir: str | Path, backend: str | None, model: str | None, base_url: str | None = None,

@@ -23,6 +23,7 @@ from assistant import rules, slots as slot_reader
 from assistant.parse import LLMReader, TurnParse
 from assistant.references import GENERIC, Resolver, focus, seen as _seen, split_names
 from assistant.session import Session
+from retrieval.glossary import expand_zh
 from retrieval.lexical import tokenize
 
 LONG_MESSAGE_WORDS = 28
@@ -407,8 +408,10 @@ class Understander:
         residual = self._residual(text, u)
         long = len(text.split()) > LONG_MESSAGE_WORDS or len(text) > 160
         if parse is not None and parse.query and u.action == "search" and (long or not self._names_a_kind(residual)):
-            # the model's words for the need, where the rules' residue names no kind of product or is a long story
-            if self._names_a_kind(parse.query) or not residual:
+            # the model's words for the need, where the rules' residue names no kind of product or is a long story;
+            # they must come from the message (a small model copies its examples' products otherwise)
+            said = set(tokenize(text, bigrams=False)) | set(tokenize(expand_zh(text), bigrams=False))
+            if self._names_a_kind(parse.query) and set(tokenize(parse.query, bigrams=False)) & said:
                 u.sources["query"] = "model"
                 return parse.query
         return residual

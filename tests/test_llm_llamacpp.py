@@ -94,6 +94,16 @@ def test_prefill_warms_the_cache(smol):
     assert g.cached_prompt_tokens >= n - 1 > 300
 
 
+def test_a_prefilled_prefix_comes_back_after_another_prompt(smol):
+    """The parse prompt and an answer prompt alternate: the parse prefix is restored, not re-evaluated."""
+    smol.llama.reset()
+    n = smol.prefill([SYSTEM], [SEARCH])
+    other = smol.generate([Message("system", "Answer in one word."), Message("user", "hi")], max_tokens=2)
+    assert other.cached_prompt_tokens < 10
+    back = smol.generate([SYSTEM, Message("user", "do you sell kettles?")], tools=[SEARCH], max_tokens=4)
+    assert back.cached_prompt_tokens >= n - 1
+
+
 @pytest.mark.slow
 def test_seeded_sampling_is_repeatable(smol):
     """Same seed, same cache state, same text. (A cached prefix changes floating-point rounding, so a cached

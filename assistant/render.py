@@ -22,6 +22,11 @@ def short(title: str, limit: int) -> str:
     return re.sub(r"(?:\s+(?:with|for|and|of|in|on|to|the|a|an|by|&|\+|-|upto|up))+$", "", cut, flags=re.I) or cut
 
 
+def display_title(card: dict[str, Any], lang: str) -> str:
+    """The product's title in the shopper's language where the product has one, else its own."""
+    return (card.get("titles") or {}).get(lang) or card.get("title", "")
+
+
 def money(value: float | None, currency: str = "INR") -> str:
     if value is None:
         return "?"

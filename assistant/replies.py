@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from assistant.render import money, short
+from assistant.render import display_title, money, short
 
 STATUS_ZH = {"processing": "处理中", "pending": "待处理", "shipped": "已发货", "in transit": "运输中",
              "delivered": "已送达", "cancelled": "已取消", "returned": "已退货", "refunded": "已退款"}
@@ -76,7 +76,7 @@ def product_line(p: dict[str, Any], lang: str, n: int | None = None) -> str:
     if p.get("rating") is not None:
         rating = f"，{p['rating']:g}星" if zh(lang) else f", {p['rating']:g}★"
     price = money(p.get("price"), p.get("currency", "INR"))
-    return f"{head}{short(p['title'], 70)} — {price}{rating}"
+    return f"{head}{short(display_title(p, lang), 70)} — {price}{rating}"
 
 
 def search_reply(result: dict[str, Any], lang: str, recommended: bool = False) -> str:
@@ -132,17 +132,17 @@ def compare_reply(r: dict[str, Any], lang: str) -> str:
     out = []
     if "cheapest" in s:
         c = by_id[s["cheapest"]]
-        out.append(f"最便宜的是 {short(c['title'], 40)}（{money(c['price'])}）。" if zh(lang)
-                   else f"The cheapest is {short(c['title'], 60)} at {money(c['price'])}.")
+        out.append(f"最便宜的是 {short(display_title(c, lang), 40)}（{money(c['price'])}）。" if zh(lang)
+                   else f"The cheapest is {short(display_title(c, lang), 60)} at {money(c['price'])}.")
     if "best_rated" in s:
         b = by_id[s["best_rated"]]
-        out.append(f"评分最高的是 {short(b['title'], 40)}（{b['rating']:g}星）。" if zh(lang)
-                   else f"The best rated is {short(b['title'], 60)} ({b['rating']:g} stars).")
+        out.append(f"评分最高的是 {short(display_title(b, lang), 40)}（{b['rating']:g}星）。" if zh(lang)
+                   else f"The best rated is {short(display_title(b, lang), 60)} ({b['rating']:g} stars).")
     return "\n".join(lines) + ("\n" + " ".join(out) if out else "")
 
 
 def reviews_reply(r: dict[str, Any], lang: str) -> str:
-    name = short(r.get("product", {}).get("title", ""), 50)
+    name = short(display_title(r.get("product", {}), lang), 50)
     n, pos, neg = r.get("n_reviews", 0), r.get("positive", 0), r.get("negative", 0)
     if not n:
         return f"{name} 还没有评价。" if zh(lang) else f"{name} has no reviews yet."
@@ -173,8 +173,8 @@ def cart_reply(lines: list[tuple[str, int, float | None]], total: float, lang: s
 
 
 def added_reply(r: dict[str, Any], lang: str) -> str:
-    return (f"已将{r['quantity']}件 {short(r['added']['title'], 40)} 加入购物车，购物车合计{money(r['cart_total'])}。" if zh(lang)
-            else f"Added {r['quantity']} x {short(r['added']['title'], 60)} to your cart; cart total {money(r['cart_total'])}.")
+    return (f"已将{r['quantity']}件 {short(display_title(r['added'], lang), 40)} 加入购物车，购物车合计{money(r['cart_total'])}。" if zh(lang)
+            else f"Added {r['quantity']} x {short(display_title(r['added'], lang), 60)} to your cart; cart total {money(r['cart_total'])}.")
 
 
 def order_reply(r: dict[str, Any], lang: str) -> str:

@@ -51,7 +51,7 @@ def cart_total(products: dict[str, Product], cart: dict[str, int]) -> float:
 
 def product_card(p: Product, reason: str = "") -> dict[str, Any]:
     """The facts about a product that a reply may state (and the UI shows)."""
-    card = {"product_id": p.product_id, "title": p.title, "brand": p.brand, "price": p.price,
+    card = {"product_id": p.product_id, "title": p.title, "titles": dict(p.titles), "brand": p.brand, "price": p.price,
             "currency": p.currency, "list_price": p.list_price, "rating": p.rating,
             "rating_count": p.rating_count, "category": " > ".join(p.category), "image_url": p.image_url}
     if p.list_price and p.price and p.list_price > p.price:

@@ -94,10 +94,11 @@ class StoreClaimChecker:
         self.store = store
         self._heads: list[tuple[str, str]] = []  # (normalised title head, product id), longest first
         for p in store.products.values():
-            words = _norm(p.title).split()
-            for n in (5, 4, 3):
-                if len(words) >= n and len(" ".join(words[:n])) >= 8:
-                    self._heads.append((" ".join(words[:n]), p.product_id))
+            for title in [p.title, *getattr(p, "titles", {}).values()]:  # a reply may name it in either language
+                words = _norm(title).split()
+                for n in (5, 4, 3):
+                    if len(words) >= n and len(" ".join(words[:n])) >= 8:
+                        self._heads.append((" ".join(words[:n]), p.product_id))
         self._heads.sort(key=lambda h: -len(h[0]))
         self._carriers = {o.carrier.lower() for o in store.orders.values() if o.carrier}
         self._policy_numbers = {_num(m) for m in re.findall(r"\d[\d,]*(?:\.\d+)?", store.policy or "")}
@@ -130,7 +131,8 @@ class StoreClaimChecker:
         """A number written inside the name of a product the sentence names ("4 Star Rated" water heater,
         "Airdopes 141") is part of the name, not a claim."""
         c = _norm(claim)
-        return bool(c) and any(c in _norm(self.store.products[p].title) for p in subj)
+        return bool(c) and any(c in _norm(t) for p in subj for t in [self.store.products[p].title,
+                                                                      *self.store.products[p].titles.values()])
 
     # ---- the check -------------------------------------------------------------------------------
     def check(self, reply: str, user_text: str = "", shown: Iterable[str] = (), cart: dict[str, int] | None = None,

@@ -295,6 +295,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--repeats", type=int, default=1, help="run the suite k times; reports pass^1..pass^k")
     p.add_argument("--temperature", type=float, default=0.0, help="sampling temperature (0: greedy)")
     p.add_argument("--seed", type=int, default=0, help="seed of the first run; run r uses seed + r")
+    p.add_argument("--no-classifier", action="store_true",
+                   help="read turns with the named rules and slots only (no learned classifier): the router table")
     p.add_argument("--out", required=True)
 
 
@@ -305,6 +307,8 @@ def main(args: argparse.Namespace) -> int:
     assistant = load_assistant(args.index, args.backend, args.model, router=args.router,
                                answer_style=args.answer_style, **kw)
     assistant.config.temperature = args.temperature
+    if args.no_classifier:
+        assistant.understander.classifier = None
     judge_backend = load_backend_or_none(args.judge, args.judge_model) if args.judge else None
     cases = load_suite(args.suite)
     task = DialogueTask(assistant, cases, make_judge(judge_backend) if judge_backend else None)
@@ -328,6 +332,7 @@ def main(args: argparse.Namespace) -> int:
                "meta": run_meta(task="dialogues", index=str(args.index), suite=str(args.suite),
                                 **backend_meta(assistant.backend, args.backend), router=assistant.config.router,
                                 answer_style=assistant.config.answer_style,
+                                classifier=assistant.understander.classifier is not None,
                                 judge=args.judge, temperature=args.temperature, seed=args.seed,
                                 repeats=len(runs))}
     write_results(args.out, payload)

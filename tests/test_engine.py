@@ -253,3 +253,29 @@ def test_a_wrong_superlative_is_caught(index):
 def test_bad_input_reply_is_streamed_too(index):
     events = list(assistant(index).stream(Session_(), ""))
     assert isinstance(events[0], TextEvent) and events[0].delta == events[-1].result.text
+
+
+def test_lead_style_streams_the_facts_then_one_gated_sentence(index):
+    a = phrasing(index, ["The Auralis Pods are the better rated of the two."], style="lead")
+    events = list(a.stream(a.new_session(), "wireless earbuds"))
+    texts = [e.delta for e in events if isinstance(e, TextEvent)]
+    result = events[-1].result
+    assert texts[0].startswith("Here are 2 matches") and "Auralis Pods" in texts[0]  # the template first, at once
+    assert result.text.endswith("The Auralis Pods are the better rated of the two.")
+
+
+def test_instruction_text_never_reaches_the_shopper(index):
+    import prompts
+
+    leak = prompts.render("lead_en.md")  # a model that repeats its instruction
+    a = phrasing(index, [leak], style="lead")
+    r = a.turn(a.new_session(), "usb c cable")
+    assert "Add ONE short" not in r.text and "already sees" not in r.text
+    assert any(v["kind"] == "prompt_leak" for v in r.grounding_violations)
+
+
+def test_unverifiable_product_facts_are_dropped(index):
+    a = phrasing(index, ["The Voltix Buds true wireless earbuds do not have a microphone. They cost ₹999."])
+    r = a.turn(a.new_session(), "voltix buds")
+    assert "microphone" not in r.text and "₹999" in r.text
+    assert [v["kind"] for v in r.grounding_violations] == ["feature_absent"]

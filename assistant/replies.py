@@ -41,8 +41,9 @@ ASK = {
                  "zh": "请问是哪个订单？请提供订单号{hint}。"},
     "product": {"en": "Which product do you mean? Tell me its name or its number in the list.",
                 "zh": "请问您指的是哪件商品？请告诉我商品名称或它在列表中的序号。"},
-    "products": {"en": "Which products should I compare? Name two or more, or search first and say \"compare the first two\".",
-                 "zh": "要比较哪些商品？请说出两个或以上的商品名称，或先搜索再说“比较前两个”。"},
+    "products": {"en": "Which products should I compare? Name two or more, or search first and ask me to compare the "
+                       "first two.",
+                 "zh": "要比较哪些商品？请说出两个或以上的商品名称，或先搜索，再让我比较前两个。"},
     "need": {"en": "What are you looking for? For example the kind of product and your budget.",
              "zh": "您想找什么商品？比如商品类型和预算。"},
     "currency": {"en": "Prices here are in {store} and I have no exchange rate for {foreign}, so I read your amount as "
@@ -183,7 +184,7 @@ def order_reply(r: dict[str, Any], lang: str) -> str:
     if zh(lang):
         return (f"订单{r['order_id']}的状态：{status}" + (f"，承运商{carrier}" if carrier else "")
                 + (f"，运单号{tracking}" if tracking else "") + (f"，预计送达{eta}" if eta else "") + "。")
-    return (f"Order {r['order_id']} is {status}" + (f", shipped with {carrier}" if carrier else "")
+    return (f"Order {r['order_id']} is {status}" + (f", carrier {carrier}" if carrier else "")
             + (f" (tracking number {tracking})" if tracking else "") + (f", estimated delivery {eta}" if eta else "") + ".")
 
 

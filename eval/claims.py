@@ -16,6 +16,8 @@ import re
 from dataclasses import dataclass
 from typing import Iterable
 
+from assistant.numbers import find_numbers  # reads the shopper's own numbers ("三千"), not the reply
+
 _MONEY = re.compile(r"(?:₹|rs\.?\s?|inr\s?|\$|¥|￥|€)\s*(\d[\d,]*(?:\.\d+)?)|(\d[\d,]*(?:\.\d+)?)\s*(?:rupees?|inr|元|块)",
                     re.I)
 _RATING = re.compile(r"(\d(?:\.\d{1,2})?)\s*(?:/\s*5|★|stars?\b|-star|颗星|星|分(?!钟))|"
@@ -29,7 +31,8 @@ _ISO_DATE = re.compile(r"\b(20\d\d-\d\d-\d\d)\b")
 _TRACKING = re.compile(r"(?<![A-Za-z0-9])(?=[A-Z0-9]*\d)(?=[A-Z0-9]*[A-Z])[A-Z0-9]{10,}(?![A-Za-z0-9])")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=\S)|(?<=[。！？；\n])")
 _LIMIT_WORDS = re.compile(r"(?:under|below|less than|within|up to|at most|max(?:imum)?|budget|limit|over|above|more than|"
-                          r"at least|min(?:imum)?|between|and|to|from|不超过|以内|以下|以上|预算|低于|高于|至少)\W*$", re.I)
+                          r"at least|min(?:imum)?|between|and|to|from|as|不超过|以内|以下|以上|预算|低于|高于|至少|按)\W*$",
+                          re.I)
 
 # canonical status -> words that state it
 _STATUS = {
@@ -104,6 +107,7 @@ class StoreClaimChecker:
         self._policy_numbers = {_num(m) for m in re.findall(r"\d[\d,]*(?:\.\d+)?", store.policy or "")}
         self._instructions = {g for text in instructions for g in _grams(text, 8)}
         self._texts: dict[str, str] = {}
+        self._policy = _norm(store.policy or "")
 
     # ---- sources ---------------------------------------------------------------------------------
     def product_text(self, pid: str) -> str:
@@ -143,6 +147,8 @@ class StoreClaimChecker:
         mentioned_orders = [own[o] for o in _ORDER_ID.findall(user_text) if o in own]
         claims: list[Claim] = []
         for s in sentences(reply):
+            if len(_norm(s)) > 12 and _norm(s) in self._policy:
+                continue  # the store's own policy, quoted: claims about policy, not about this order or product
             subj = self.subjects(s) or shown or list(cart)
             orders = [own[o] for o in _ORDER_ID.findall(s) if o in own] or mentioned_orders
             claims += self._ids(s, own)
@@ -173,6 +179,7 @@ class StoreClaimChecker:
             values.append(sum(i.unit_price * i.quantity for i in o.items))
         user_numbers = [_num(m) for m in re.findall(r"\d[\d,]*(?:\.\d+)?", user_text)]
         user_numbers += [v * 1000 for v in user_numbers]  # "9k"
+        user_numbers += [n.value for n in find_numbers(user_text)]  # "nine hundred", "三千"
         out = []
         for m in _MONEY.finditer(s):
             value = _num(m.group(1) or m.group(2))
@@ -245,7 +252,8 @@ class StoreClaimChecker:
             if not q or any(q in _norm(self.store.products[p].title) for p in subj):
                 continue
             pool = subj or list(self.store.products)
-            out.append(Claim("quote", m.group(1)[:80], any(q in self.product_text(p) for p in pool), s))
+            ok = any(q in self.product_text(p) for p in pool) or q in self._policy
+            out.append(Claim("quote", m.group(1)[:80], ok, s))
         return out
 
     def _superlatives(self, s: str, shown: list[str]) -> list[Claim]:

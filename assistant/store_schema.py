@@ -60,6 +60,12 @@ FEEDBACK = sa.Table(
     sa.Column("session_id", _T), sa.Column("turn_seq", _I), sa.Column("rating", _I), sa.Column("comment", _T),
     sa.Column("ts", _F))
 
+API_KEYS = sa.Table(  # migration 3: who may call the HTTP API (ui/auth.py); the secret itself is never stored
+    "api_keys", METADATA,
+    sa.Column("key_id", _T, primary_key=True), sa.Column("key_hash", _T, nullable=False, unique=True),
+    sa.Column("user_id", _T), sa.Column("role", _T, nullable=False), sa.Column("rate_per_min", _I),
+    sa.Column("created", _F), sa.Column("revoked", _F))
+
 
 @dataclass(frozen=True)
 class Migration:
@@ -93,6 +99,8 @@ def _v2_cart_order(conn: sa.Connection) -> None:
 MIGRATIONS: list[Migration] = [
     Migration(1, "sessions, cart_items, turns, orders, feedback", _v1_core_tables),
     Migration(2, "cart_items.added: cart lines keep their insertion order on every engine", _v2_cart_order),
+    Migration(3, "api_keys: hashed API keys bound to a user or a service role",
+              lambda conn: API_KEYS.create(conn, checkfirst=True)),
 ]
 
 _PG_LOCK_KEY = 0x5E55_1017  # any constant: the advisory lock all replicas' migrations queue on

@@ -18,6 +18,7 @@ import pytest
 
 from assistant.engine import Assistant
 from assistant.persistence import SessionStore
+from assistant.store_schema import MIGRATIONS
 from assistant.session import Session, Turn
 from retrieval.schema import Order, OrderItem, Product
 from retrieval.search import ProductIndex
@@ -55,7 +56,8 @@ def test_sqlite_is_in_wal_mode_and_schema_is_idempotent(tmp_path):
     SessionStore(tmp_path / "s.db")  # a second open (another process, a restart) changes nothing
     with sqlite3.connect(tmp_path / "s.db") as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert [r[0] for r in db.execute("SELECT version FROM schema_version ORDER BY version")] == [1, 2]
+        versions = [r[0] for r in db.execute("SELECT version FROM schema_version ORDER BY version")]
+    assert versions == [m.version for m in MIGRATIONS]
 
 
 def test_restart_restores_cart_turns_and_references(index, store_target):

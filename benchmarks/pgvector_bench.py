@@ -1,0 +1,190 @@
+"""FAISS vs pgvector side by side: recall@10 against exact search and query latency p50/p95, at 10k and 100k
+products, unfiltered and filtered (price + rating in the query), in one run.
+
+    python benchmarks/pgvector_bench.py [--sizes 10000,100000] [--queries 200] [--pg-url URL] --out pgvector.json
+
+Vectors: the built-in demo store's products embedded with e5 (real vectors); sizes beyond the real products
+are built the way benchmarks/retrieval_bench.py builds them (real vectors plus Gaussian noise, prices
+jittered), so both engines index exactly the same vectors. Queries: e5 query embeddings of titles of
+products from another demo store (seed 1), never indexed. Exact truth: brute-force inner product
+(numpy) over the rows that pass the filter. FAISS: the project's `VectorIndex` (HNSW, M=32, efSearch=128;
+filtered search with an id selector); pgvector: `PgVectorIndex` (HNSW m=16, ef_construction=128,
+ef_search=200, filters in the WHERE clause, exact fallback when HNSW returns fewer than k), on a
+throw-away local Postgres (pgserver, unix socket) unless --pg-url is given. Latency is per query from
+Python, one query at a time; pgvector's includes the round trip to the server.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.retrieval_bench import synthetic_catalog  # noqa: E402
+from retrieval.filters import Filters  # noqa: E402
+
+K = 10
+
+
+def pct(xs: list[float], q: float) -> float:
+    return round(float(np.percentile(xs, q)), 3) if xs else float("nan")
+
+
+def base_vectors(n_base: int, n_queries: int, cache: Path):
+    """(products, vectors, query vectors) of the demo store, embedded once and cached."""
+    from retrieval.demo_store import build_demo_store
+    from retrieval.embedders import load_embedder
+    from retrieval.search import dense_text
+
+    store = build_demo_store(0, n_products=n_base, n_users=10)
+    products = list(store.products.values())
+    qstore = build_demo_store(1, n_products=n_queries, n_users=10)
+    qtexts = [p.title for p in qstore.products.values()][:n_queries]
+    path = cache / f"e5_{n_base}_{n_queries}.npz"
+    if path.exists():
+        data = np.load(path)
+        return products, data["vecs"], data["queries"]
+    os.environ.setdefault("SHOPASSIST_EMBED_THREADS", str(os.cpu_count() or 1))
+    emb = load_embedder("e5")
+    vecs = np.vstack([emb.embed_passages([dense_text(p, 160) for p in products[i:i + 256]])
+                      for i in range(0, len(products), 256)]).astype(np.float32)
+    queries = emb.embed_queries(qtexts).astype(np.float32)
+    cache.mkdir(parents=True, exist_ok=True)
+    np.savez(path, vecs=vecs, queries=queries)
+    return products, vecs, queries
+
+
+def catalog(n: int, products, vecs):
+    if n <= len(products):
+        return products[:n], vecs[:n]
+    extra, evecs = synthetic_catalog(n - len(products), products, vecs, random.Random(n), np.random.default_rng(n))
+    return products + extra, np.vstack([vecs, evecs])
+
+
+def exact_topk(vecs, mask, q) -> set[int]:
+    scores = vecs @ q
+    if mask is not None:
+        scores = np.where(mask, scores, -np.inf)
+    top = np.argpartition(-scores, K)[:K]
+    return {int(i) for i in top if np.isfinite(scores[i])}
+
+
+def measure(search, queries, truths) -> dict:
+    lat, hits, want = [], 0, 0
+    for q, truth in zip(queries, truths):
+        t = time.perf_counter()
+        ids = search(q)
+        lat.append((time.perf_counter() - t) * 1e3)
+        hits += len(truth & {int(i) for i in ids})
+        want += len(truth)
+    return {"recall@10": round(hits / max(want, 1), 4), "p50_ms": pct(lat, 50), "p95_ms": pct(lat, 95)}
+
+
+def faiss_engine(vecs, products):
+    from retrieval.filters import FilterColumns
+    from retrieval.vector_index import VectorIndex
+
+    t = time.perf_counter()
+    index = VectorIndex(vecs.shape[1], "hnsw")
+    index.add(np.arange(len(vecs)), vecs)
+    build = time.perf_counter() - t
+    cols = FilterColumns(products)
+
+    def search(q, f: Filters | None):
+        allowed = None if f is None else np.flatnonzero(cols.mask(f))
+        return index.search(q, K, allowed=allowed)[1]
+    return search, build
+
+
+def pgvector_engine(vecs, products, url: str, table: str):
+    from retrieval.pgvector_index import PgVectorIndex
+
+    index = PgVectorIndex(url, vecs.shape[1], table=table, ann_now=False)
+    index._db().execute(f"TRUNCATE {table}")
+    t = time.perf_counter()
+    index.add(np.arange(len(vecs)), vecs, products=products)
+    load = time.perf_counter() - t
+    t = time.perf_counter()
+    index.build_ann()
+    build = time.perf_counter() - t
+    index._db().execute(f"ANALYZE {table}")
+    return (lambda q, f: index.search(q, K, filters=f)[1]), build, load
+
+
+def run_size(n: int, products, vecs, queries, url: str, filt: Filters) -> dict:
+    from retrieval.filters import FilterColumns
+
+    prods, v = catalog(n, products, vecs)
+    mask = FilterColumns(prods).mask(filt)
+    truths = {None: [exact_topk(v, None, q) for q in queries], "f": [exact_topk(v, mask, q) for q in queries]}
+    fs, f_build = faiss_engine(v, prods)
+    ps, p_build, p_load = pgvector_engine(v, prods, url, f"bench_{n}")
+    row = {"n": n, "filter": filt.to_dict(), "filter_selectivity": round(float(mask.mean()), 3),
+           "faiss_build_s": round(f_build, 1), "pgvector_load_s": round(p_load, 1),
+           "pgvector_hnsw_build_s": round(p_build, 1)}
+    for label, f, truth in (("unfiltered", None, truths[None]), ("filtered", filt, truths["f"])):
+        row[f"faiss_{label}"] = measure(lambda q: fs(q, f), queries, truth)
+        row[f"pgvector_{label}"] = measure(lambda q: ps(q, f), queries, truth)
+    return row
+
+
+def start_postgres(folder: Path):
+    import pgserver
+
+    server = pgserver.get_server(folder, cleanup_mode="stop")
+    server.psql("CREATE EXTENSION IF NOT EXISTS vector;")
+    return server
+
+
+def print_table(rows: list[dict]) -> None:
+    print(f"{'n':>7} {'engine':9} {'case':10} {'recall@10':>9} {'p50 ms':>7} {'p95 ms':>7} {'build s':>8}")
+    for r in rows:
+        for engine in ("faiss", "pgvector"):
+            build = r["faiss_build_s"] if engine == "faiss" else r["pgvector_hnsw_build_s"]
+            for case in ("unfiltered", "filtered"):
+                m = r[f"{engine}_{case}"]
+                print(f"{r['n']:>7} {engine:9} {case:10} {m['recall@10']:>9.4f} {m['p50_ms']:>7.2f} "
+                      f"{m['p95_ms']:>7.2f} {build:>8.1f}")
+    print(f"filter: {rows[0]['filter']} (selectivity at each size: {[r['filter_selectivity'] for r in rows]})")
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--sizes", default="10000,100000")
+    p.add_argument("--queries", type=int, default=200)
+    p.add_argument("--base", type=int, default=10000, help="real demo-store products embedded with e5")
+    p.add_argument("--pg-url", help="an existing Postgres with pgvector (default: a throw-away local one)")
+    p.add_argument("--cache", default=str(Path(tempfile.gettempdir()) / "shopassist-pgvector-bench"))
+    p.add_argument("--out", default="pgvector_bench.json")
+    args = p.parse_args()
+    load_start = os.getloadavg()
+    products, vecs, queries = base_vectors(args.base, args.queries, Path(args.cache))
+    server = None if args.pg_url else start_postgres(Path(tempfile.mkdtemp(prefix="pgbench-")) / "data")
+    url = args.pg_url or server.get_uri()
+    filt = Filters(max_price=float(np.median([p.price for p in products])), min_rating=4.0)
+    try:
+        rows = [run_size(int(n), products, vecs, queries, url, filt) for n in args.sizes.split(",")]
+    finally:
+        if server is not None:
+            server.cleanup()
+    print_table(rows)
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
+    result = {"rows": rows, "queries": args.queries, "k": K, "commit": commit.strip(), "cpus": os.cpu_count(),
+              "load_avg_start": load_start, "load_avg_end": os.getloadavg(), "command": " ".join(sys.argv)}
+    Path(args.out).write_text(json.dumps(result, indent=1))
+    print(f"load average start {load_start}, end {result['load_avg_end']}; wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -7,9 +7,9 @@ that every cart change the API acknowledged is in the session store.
 
 It starts `ui.api` in a child process (this script's `serve` mode) on a free local port with a session store
 (a SQLite file by default; `--store postgresql://...` a Postgres database; `--store pgserver` a throw-away
-local Postgres from the pgserver wheel), drives it with one thread per session (each session its own user id and X-Session-Id, a scripted
-shopping conversation with searches, details, reviews, comparisons, cart adds and policy questions), and
-stops by itself: at most --max-seconds of driving (default 600), a per-request timeout, and the server is
+local Postgres from the pgserver wheel), drives it with one thread per session (each session its own user
+id and X-Session-Id, a scripted shopping conversation with searches, details, reviews, comparisons, cart
+adds and policy questions), and stops by itself: at most --max-seconds of driving (default 600), a per-request timeout, and the server is
 killed at the end whatever happens. Only 127.0.0.1 is ever contacted.
 
 Reports throughput (turns/s), latency p50/p95/p99, errors (HTTP errors, timeouts, internal-error replies)
@@ -80,7 +80,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(index: str, backend: str, model: str | None, db: Path | str, log: Path) -> tuple[subprocess.Popen, str]:
+def start_server(index: str, backend: str, model: str | None, db: Path | str,
+                 log: Path) -> tuple[subprocess.Popen, str]:
     import httpx
 
     port = free_port()

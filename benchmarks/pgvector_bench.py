@@ -1,12 +1,17 @@
 """FAISS vs pgvector side by side: recall@10 against exact search and query latency p50/p95, at 10k and 100k
 products, unfiltered and filtered (price + rating in the query), in one run.
 
-    python benchmarks/pgvector_bench.py [--sizes 10000,100000] [--queries 200] [--pg-url URL] --out pgvector.json
+    shopassist index --catalog ../shared/data/catalog_amazon_in/amazon.csv --format amazon_in --out runs/amazon
+    python benchmarks/pgvector_bench.py --base-index runs/amazon \
+        --queries-file eval/suites/retrieval_amazon_en_dev.jsonl --sizes 10000,100000 --out pgvector.json
+    python benchmarks/pgvector_bench.py [--base 10000] [--queries 200] ...   # demo store, embedded here
 
-Vectors: the built-in demo store's products embedded with e5 (real vectors); sizes beyond the real products
-are built the way benchmarks/retrieval_bench.py builds them (real vectors plus Gaussian noise, prices
-jittered), so both engines index exactly the same vectors. Queries: e5 query embeddings of titles of
-products from another demo store (seed 1), never indexed. Exact truth: brute-force inner product
+Vectors: real e5 product vectors, either of an index built by `shopassist index` (`--base-index`) or of
+the built-in demo store embedded here (slow on 2 cores: cached per 1000 products). Sizes beyond the real
+products are built the way benchmarks/retrieval_bench.py builds them (real vectors plus Gaussian noise,
+prices jittered), so both engines index exactly the same vectors. Queries: e5 query embeddings of the
+`query` lines of a retrieval suite (`--queries-file`), else of titles of products of another demo store
+(seed 1); never indexed. Exact truth: brute-force inner product
 (numpy) over the rows that pass the filter. FAISS: the project's `VectorIndex` (HNSW, M=32, efSearch=128;
 filtered search with an id selector); pgvector: `PgVectorIndex` (HNSW m=16, ef_construction=128,
 ef_search=200, filters in the WHERE clause, exact fallback when HNSW returns fewer than k), on a
@@ -50,18 +55,39 @@ def base_vectors(n_base: int, n_queries: int, cache: Path):
     products = list(store.products.values())
     qstore = build_demo_store(1, n_products=n_queries, n_users=10)
     qtexts = [p.title for p in qstore.products.values()][:n_queries]
-    path = cache / f"e5_{n_base}_{n_queries}.npz"
-    if path.exists():
-        data = np.load(path)
-        return products, data["vecs"], data["queries"]
-    os.environ.setdefault("SHOPASSIST_EMBED_THREADS", str(os.cpu_count() or 1))
-    emb = load_embedder("e5")
-    vecs = np.vstack([emb.embed_passages([dense_text(p, 160) for p in products[i:i + 256]])
-                      for i in range(0, len(products), 256)]).astype(np.float32)
-    queries = emb.embed_queries(qtexts).astype(np.float32)
     cache.mkdir(parents=True, exist_ok=True)
-    np.savez(path, vecs=vecs, queries=queries)
-    return products, vecs, queries
+    os.environ.setdefault("SHOPASSIST_EMBED_THREADS", str(os.cpu_count() or 1))
+    emb = None
+    chunks = []
+    for i in range(0, len(products), 1000):  # cached per 1000 products: an interrupted run resumes
+        path = cache / f"e5_seed0_of{n_base}_{i}_{min(i + 1000, len(products))}.npy"
+        if not path.exists():
+            emb = emb or load_embedder("e5")
+            texts = [dense_text(p, 160) for p in products[i:i + 1000]]
+            np.save(path, np.vstack([emb.embed_passages(texts[j:j + 250]) for j in range(0, len(texts), 250)]))
+        chunks.append(np.load(path).astype(np.float32))
+    qpath = cache / f"e5_queries_seed1_{n_queries}.npy"
+    if not qpath.exists():
+        emb = emb or load_embedder("e5")
+        np.save(qpath, emb.embed_queries(qtexts))
+    return products, np.vstack(chunks), np.load(qpath).astype(np.float32)
+
+
+def index_vectors(index_dir: Path, queries_file: Path | None, n_queries: int):
+    """(products, vectors, query vectors) from an index folder and a JSONL file of queries."""
+    from retrieval.search import ProductIndex
+
+    index = ProductIndex.load(index_dir)
+    live = [i for i, pid in enumerate(index.positions) if pid is not None]
+    products = [index.store.products[index.positions[i]] for i in live]
+    if queries_file is not None:
+        texts = [json.loads(line)["query"] for line in queries_file.read_text().splitlines() if line.strip()]
+    else:
+        from retrieval.demo_store import build_demo_store
+
+        texts = [p.title for p in build_demo_store(1, n_products=n_queries, n_users=10).products.values()]
+    texts = texts[:n_queries]
+    return products, index.vectors[live].astype(np.float32), index.embedder.embed_queries(texts).astype(np.float32)
 
 
 def catalog(n: int, products, vecs):
@@ -163,12 +189,19 @@ def main() -> int:
     p.add_argument("--sizes", default="10000,100000")
     p.add_argument("--queries", type=int, default=200)
     p.add_argument("--base", type=int, default=10000, help="real demo-store products embedded with e5")
+    p.add_argument("--base-index", help="take the real vectors from this index folder (`shopassist index`)")
+    p.add_argument("--queries-file", help="JSONL with a `query` per line (a retrieval suite)")
     p.add_argument("--pg-url", help="an existing Postgres with pgvector (default: a throw-away local one)")
     p.add_argument("--cache", default=str(Path(tempfile.gettempdir()) / "shopassist-pgvector-bench"))
     p.add_argument("--out", default="pgvector_bench.json")
     args = p.parse_args()
     load_start = os.getloadavg()
-    products, vecs, queries = base_vectors(args.base, args.queries, Path(args.cache))
+    if args.base_index:
+        products, vecs, queries = index_vectors(Path(args.base_index),
+                                                Path(args.queries_file) if args.queries_file else None, args.queries)
+    else:
+        products, vecs, queries = base_vectors(args.base, args.queries, Path(args.cache))
+    print(f"{len(products)} real product vectors, {len(queries)} queries", flush=True)
     server = None if args.pg_url else start_postgres(Path(tempfile.mkdtemp(prefix="pgbench-")) / "data")
     url = args.pg_url or server.get_uri()
     filt = Filters(max_price=float(np.median([p.price for p in products])), min_rating=4.0)
@@ -179,7 +212,7 @@ def main() -> int:
             server.cleanup()
     print_table(rows)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
-    result = {"rows": rows, "queries": args.queries, "k": K, "commit": commit.strip(), "cpus": os.cpu_count(),
+    result = {"rows": rows, "queries": len(queries), "real_products": len(products), "k": K, "commit": commit.strip(), "cpus": os.cpu_count(),
               "load_avg_start": load_start, "load_avg_end": os.getloadavg(), "command": " ".join(sys.argv)}
     Path(args.out).write_text(json.dumps(result, indent=1))
     print(f"load average start {load_start}, end {result['load_avg_end']}; wrote {args.out}")

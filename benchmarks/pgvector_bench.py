@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.retrieval_bench import synthetic_catalog  # noqa: E402
+from retrieval.schema import Product  # noqa: E402
 from retrieval.filters import Filters  # noqa: E402
 
 K = 10
@@ -90,11 +91,20 @@ def index_vectors(index_dir: Path, queries_file: Path | None, n_queries: int):
     return products, index.vectors[live].astype(np.float32), index.embedder.embed_queries(texts).astype(np.float32)
 
 
-def catalog(n: int, products, vecs):
+def catalog(n: int, products, vecs, noise: float):
+    """n products: the real ones, then synthetic ones (retrieval_bench's recipe; `noise` is the per-dimension
+    Gaussian sigma: 0.035 there keeps synthetic vectors far from the queries, smaller makes them compete)."""
     if n <= len(products):
         return products[:n], vecs[:n]
-    extra, evecs = synthetic_catalog(n - len(products), products, vecs, random.Random(n), np.random.default_rng(n))
-    return products + extra, np.vstack([vecs, evecs])
+    extra, _ = synthetic_catalog(n - len(products), products, vecs, random.Random(n), np.random.default_rng(n))
+    nrng = np.random.default_rng(n + 1)
+    src = nrng.integers(0, len(products), size=len(extra))
+    evecs = vecs[src] + nrng.normal(0, noise, size=(len(extra), vecs.shape[1])).astype(np.float32)
+    evecs /= np.linalg.norm(evecs, axis=1, keepdims=True)
+    extra = [Product(p.product_id, p.title, "", products[j].category, products[j].brand,
+                     round(products[j].price * random.Random(i).uniform(0.7, 1.3), 2), rating=products[j].rating)
+             for i, (p, j) in enumerate(zip(extra, src))]
+    return products + extra, np.vstack([vecs, evecs.astype(np.float32)])
 
 
 def exact_topk(vecs, mask, q) -> set[int]:
@@ -147,15 +157,17 @@ def pgvector_engine(vecs, products, url: str, table: str):
     return (lambda q, f: index.search(q, K, filters=f)[1]), build, load
 
 
-def run_size(n: int, products, vecs, queries, url: str, filt: Filters) -> dict:
+def run_size(n: int, products, vecs, queries, url: str, filt: Filters, noise: float) -> dict:
     from retrieval.filters import FilterColumns
 
-    prods, v = catalog(n, products, vecs)
+    prods, v = catalog(n, products, vecs, noise)
     mask = FilterColumns(prods).mask(filt)
     truths = {None: [exact_topk(v, None, q) for q in queries], "f": [exact_topk(v, mask, q) for q in queries]}
     fs, f_build = faiss_engine(v, prods)
     ps, p_build, p_load = pgvector_engine(v, prods, url, f"bench_{n}")
-    row = {"n": n, "filter": filt.to_dict(), "filter_selectivity": round(float(mask.mean()), 3),
+    real = len(products)
+    row = {"n": n, "filter": filt.to_dict(), "filter_selectivity": round(float(mask.mean()), 3), "noise": noise,
+           "synthetic_share_of_exact_top10": round(float(np.mean([i >= real for t in truths[None] for i in t])), 3),
            "faiss_build_s": round(f_build, 1), "pgvector_load_s": round(p_load, 1),
            "pgvector_hnsw_build_s": round(p_build, 1)}
     for label, f, truth in (("unfiltered", None, truths[None]), ("filtered", filt, truths["f"])):
@@ -181,7 +193,9 @@ def print_table(rows: list[dict]) -> None:
                 m = r[f"{engine}_{case}"]
                 print(f"{r['n']:>7} {engine:9} {case:10} {m['recall@10']:>9.4f} {m['p50_ms']:>7.2f} "
                       f"{m['p95_ms']:>7.2f} {build:>8.1f}")
-    print(f"filter: {rows[0]['filter']} (selectivity at each size: {[r['filter_selectivity'] for r in rows]})")
+    print(f"filter: {rows[0]['filter']} (selectivity at each size: {[r['filter_selectivity'] for r in rows]}); "
+          f"synthetic share of the exact top-10: {[r['synthetic_share_of_exact_top10'] for r in rows]} "
+          f"(noise {rows[0]['noise']})")
 
 
 def main() -> int:
@@ -189,6 +203,8 @@ def main() -> int:
     p.add_argument("--sizes", default="10000,100000")
     p.add_argument("--queries", type=int, default=200)
     p.add_argument("--base", type=int, default=10000, help="real demo-store products embedded with e5")
+    p.add_argument("--noise", type=float, default=0.01,
+                   help="per-dimension sigma of the synthetic vectors' noise (retrieval_bench uses 0.035)")
     p.add_argument("--base-index", help="take the real vectors from this index folder (`shopassist index`)")
     p.add_argument("--queries-file", help="JSONL with a `query` per line (a retrieval suite)")
     p.add_argument("--pg-url", help="an existing Postgres with pgvector (default: a throw-away local one)")
@@ -206,7 +222,7 @@ def main() -> int:
     url = args.pg_url or server.get_uri()
     filt = Filters(max_price=float(np.median([p.price for p in products])), min_rating=4.0)
     try:
-        rows = [run_size(int(n), products, vecs, queries, url, filt) for n in args.sizes.split(",")]
+        rows = [run_size(int(n), products, vecs, queries, url, filt, args.noise) for n in args.sizes.split(",")]
     finally:
         if server is not None:
             server.cleanup()

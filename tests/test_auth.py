@@ -157,3 +157,17 @@ def test_the_command_line_refuses_without_a_key_unless_told_to_trust_headers(tmp
     assert build_auth(trusting) is None
     with pytest.raises(ValueError, match="jwt-key-file"):
         build_auth(build_parser().parse_args(["api", "--store", str(tmp_path / "s.db"), "--jwt-issuer", "x"]))
+
+
+def test_keys_command_creates_lists_and_revokes(tmp_path, capsys):
+    from ui.cli import main
+
+    db = str(tmp_path / "keys.db")
+    assert main(["keys", "create", "--store", db, "--user", "U1"]) == 0
+    key = capsys.readouterr().out.strip().splitlines()[-1]
+    record = ApiKeyStore(db).lookup(key)
+    assert record is not None and record.user_id == "U1" and not record.revoked
+    assert main(["keys", "revoke", "--store", db, "--id", record.key_id]) == 0
+    assert ApiKeyStore(db).lookup(key).revoked
+    assert main(["keys", "revoke", "--store", db, "--id", record.key_id]) == 2     # already revoked: an error
+    assert main(["keys", "create", "--store", db, "--role", "service", "--user", "U1"]) == 2

@@ -2,7 +2,7 @@
 
     shopassist keys create --store postgresql://... --user U1          # a shopper's key
     shopassist keys create --store postgresql://... --role service     # the agent console's key
-    shopassist keys revoke --store postgresql://... KEY_ID
+    shopassist keys revoke --store postgresql://... --id KEY_ID
 """
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import os
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("action", choices=["create", "revoke", "list"])
-    p.add_argument("key_id", nargs="?", help="the key to revoke")
+    p.add_argument("action", choices=["create", "list", "revoke"])
+    p.add_argument("--id", dest="key_id", help="the key to revoke")
     p.add_argument("--store", "--keys", dest="keys",
                    default=os.environ.get("SHOPASSIST_KEYS") or os.environ.get("SHOPASSIST_STORE"),
                    help="the keys database: the API's --store (SQLite file or postgresql:// URL)")
@@ -25,13 +25,14 @@ def main(args: argparse.Namespace) -> int:
     from ui.auth import ApiKeyStore
     from ui.commands.api import keys_target
 
+    action = args.action
+    if action == "revoke" and not args.key_id:
+        raise ValueError("say which key: `keys revoke --id KEY_ID`")
     store = ApiKeyStore(keys_target(argparse.Namespace(keys=args.keys)))
-    if args.action == "create":
+    if action == "create":
         key_id, key = store.create(args.user, args.role, args.rate_limit)
         print(f"key id {key_id} ({args.role}{' ' + args.user if args.user else ''}); the key, shown once:\n{key}")
-    elif args.action == "revoke":
-        if not args.key_id:
-            raise ValueError("give the key id to revoke")
+    elif action == "revoke":
         if not store.revoke(args.key_id):
             raise ValueError(f"no active key {args.key_id!r}")
         print(f"revoked {args.key_id}")

@@ -142,10 +142,10 @@ def faiss_engine(vecs, products):
     return search, build
 
 
-def pgvector_engine(vecs, products, url: str, table: str):
+def pgvector_engine(vecs, products, url: str, table: str, hnsw: dict):
     from retrieval.pgvector_index import PgVectorIndex
 
-    index = PgVectorIndex(url, vecs.shape[1], table=table, ann_now=False)
+    index = PgVectorIndex(url, vecs.shape[1], table=table, ann_now=False, **hnsw)
     index._db().execute(f"TRUNCATE {table}")
     t = time.perf_counter()
     index.add(np.arange(len(vecs)), vecs, products=products)
@@ -157,16 +157,16 @@ def pgvector_engine(vecs, products, url: str, table: str):
     return (lambda q, f: index.search(q, K, filters=f)[1]), build, load
 
 
-def run_size(n: int, products, vecs, queries, url: str, filt: Filters, noise: float) -> dict:
+def run_size(n: int, products, vecs, queries, url: str, filt: Filters, noise: float, hnsw: dict) -> dict:
     from retrieval.filters import FilterColumns
 
     prods, v = catalog(n, products, vecs, noise)
     mask = FilterColumns(prods).mask(filt)
     truths = {None: [exact_topk(v, None, q) for q in queries], "f": [exact_topk(v, mask, q) for q in queries]}
     fs, f_build = faiss_engine(v, prods)
-    ps, p_build, p_load = pgvector_engine(v, prods, url, f"bench_{n}")
+    ps, p_build, p_load = pgvector_engine(v, prods, url, f"bench_{n}", hnsw)
     real = len(products)
-    row = {"n": n, "filter": filt.to_dict(), "filter_selectivity": round(float(mask.mean()), 3), "noise": noise,
+    row = {"n": n, "pgvector_hnsw": hnsw, "filter": filt.to_dict(), "filter_selectivity": round(float(mask.mean()), 3), "noise": noise,
            "synthetic_share_of_exact_top10": round(float(np.mean([i >= real for t in truths[None] for i in t])), 3),
            "faiss_build_s": round(f_build, 1), "pgvector_load_s": round(p_load, 1),
            "pgvector_hnsw_build_s": round(p_build, 1)}
@@ -207,6 +207,9 @@ def main() -> int:
                    help="per-dimension sigma of the synthetic vectors' noise (retrieval_bench uses 0.035)")
     p.add_argument("--base-index", help="take the real vectors from this index folder (`shopassist index`)")
     p.add_argument("--queries-file", help="JSONL with a `query` per line (a retrieval suite)")
+    p.add_argument("--pg-m", type=int, default=16, help="pgvector HNSW m (PgVectorIndex default)")
+    p.add_argument("--pg-ef-construction", type=int, default=128)
+    p.add_argument("--pg-ef-search", type=int, default=200)
     p.add_argument("--pg-url", help="an existing Postgres with pgvector (default: a throw-away local one)")
     p.add_argument("--cache", default=str(Path(tempfile.gettempdir()) / "shopassist-pgvector-bench"))
     p.add_argument("--out", default="pgvector_bench.json")
@@ -222,7 +225,8 @@ def main() -> int:
     url = args.pg_url or server.get_uri()
     filt = Filters(max_price=float(np.median([p.price for p in products])), min_rating=4.0)
     try:
-        rows = [run_size(int(n), products, vecs, queries, url, filt, args.noise) for n in args.sizes.split(",")]
+        hnsw = {"hnsw_m": args.pg_m, "ef_construction": args.pg_ef_construction, "ef_search": args.pg_ef_search}
+        rows = [run_size(int(n), products, vecs, queries, url, filt, args.noise, hnsw) for n in args.sizes.split(",")]
     finally:
         if server is not None:
             server.cleanup()

@@ -166,7 +166,8 @@ def run_size(n: int, products, vecs, queries, url: str, filt: Filters, noise: fl
     fs, f_build = faiss_engine(v, prods)
     ps, p_build, p_load = pgvector_engine(v, prods, url, f"bench_{n}", hnsw)
     real = len(products)
-    row = {"n": n, "pgvector_hnsw": hnsw, "filter": filt.to_dict(), "filter_selectivity": round(float(mask.mean()), 3), "noise": noise,
+    row = {"n": n, "pgvector_hnsw": hnsw, "filter": filt.to_dict(), "noise": noise,
+           "filter_selectivity": round(float(mask.mean()), 3),
            "synthetic_share_of_exact_top10": round(float(np.mean([i >= real for t in truths[None] for i in t])), 3),
            "faiss_build_s": round(f_build, 1), "pgvector_load_s": round(p_load, 1),
            "pgvector_hnsw_build_s": round(p_build, 1)}
@@ -232,7 +233,8 @@ def main() -> int:
             server.cleanup()
     print_table(rows)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
-    result = {"rows": rows, "queries": len(queries), "real_products": len(products), "k": K, "commit": commit.strip(), "cpus": os.cpu_count(),
+    result = {"rows": rows, "queries": len(queries), "real_products": len(products), "k": K,
+              "commit": commit.strip(), "cpus": os.cpu_count(),
               "load_avg_start": load_start, "load_avg_end": os.getloadavg(), "command": " ".join(sys.argv)}
     Path(args.out).write_text(json.dumps(result, indent=1))
     print(f"load average start {load_start}, end {result['load_avg_end']}; wrote {args.out}")

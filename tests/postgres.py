@@ -7,7 +7,10 @@ Postgres skip, saying why, only where the server cannot start (pgserver missing 
 """
 from __future__ import annotations
 
+import shutil
+import tempfile
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -31,20 +34,26 @@ class PgServer:
 
 
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory):
+def pg_server():
     try:
         import pgserver
         import psycopg  # noqa: F401
     except ImportError as e:
         pytest.skip(f"Postgres tests need pgserver and psycopg (pip install -e '.[postgres,dev]'): {e}")
-    folder = tmp_path_factory.mktemp("pg") / "data"
+    # not under pytest's tmp folder: that one is 0700 (pytest resets it), and as root pgserver runs the server
+    # as its own unprivileged user, who must be able to reach the data folder
+    base = Path(tempfile.mkdtemp(prefix="shopassist-pg-"))
+    base.chmod(0o755)
+    folder = base / "data"
     try:
         server = pgserver.get_server(folder, cleanup_mode="stop")
         server.psql("SELECT 1;")
     except Exception as e:  # the binaries cannot run here (permissions, shared memory, ...)
+        shutil.rmtree(base, ignore_errors=True)
         pytest.skip(f"a throw-away Postgres could not start in {folder}: {type(e).__name__}: {e}")
     yield PgServer(server)
     server.cleanup()
+    shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture()

@@ -75,10 +75,22 @@ class Tool:
                 "function": {"name": self.name, "description": self.description, "parameters": self.parameters}}
 
     def __call__(self, ctx: Any, arguments: dict) -> dict:
-        errors = validate_arguments(self.parameters, arguments)
-        if errors:
-            raise ToolError(f"invalid arguments for {self.name}: " + "; ".join(errors))
-        return self.function(ctx, **arguments)
+        from opentelemetry import trace
+
+        # one span per call (a no-op without a configured provider); the arguments stay out: they hold queries,
+        # order ids and addresses
+        with trace.get_tracer("shopassist").start_as_current_span(
+                f"tool {self.name}", attributes={"tool.name": self.name, "tool.private": self.private,
+                                                 "tool.arguments": len(arguments)}) as span:
+            errors = validate_arguments(self.parameters, arguments)
+            if errors:
+                span.set_attributes({"tool.error": "invalid_arguments"})
+                raise ToolError(f"invalid arguments for {self.name}: " + "; ".join(errors))
+            try:
+                return self.function(ctx, **arguments)
+            except ToolError:
+                span.set_attribute("tool.error", "tool_error")
+                raise
 
 
 def tool(private: bool = False) -> Callable[[Callable[..., dict]], Tool]:

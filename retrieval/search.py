@@ -24,7 +24,7 @@ from retrieval.glossary import expand_zh
 from retrieval.lexical import LexicalIndex, tokenize
 from retrieval.schema import Product
 from retrieval.store import Store
-from retrieval.vector_index import VectorIndex
+from retrieval.vector_backends import filter_arguments, load_vector_index, make_vector_index
 
 MODES = ("hybrid", "dense", "bm25")
 BUILD_KEYS = ("embedder", "index_kind", "dense_description_chars")
@@ -84,7 +84,8 @@ class ProductIndex:
         self.positions: list[str | None] = []   # position -> product_id (None = removed)
         self.pos_of: dict[str, int] = {}
         self.vectors = np.zeros((0, embedder.dim), dtype=np.float32)
-        self.vindex = VectorIndex(embedder.dim, self.config.index_kind, expected_size=len(store.products))
+        self.vindex = make_vector_index(self.config.index_kind, embedder.dim, len(store.products),  # FAISS or pgvector
+                                        lambda pos: self.store.products.get(self.positions[pos]))
         self.lexical = LexicalIndex()
         self._columns: FilterColumns | None = None
         self.last_timings = SearchTimings()
@@ -164,7 +165,8 @@ class ProductIndex:
         n_cand = max(self.config.candidates, k)
         cand: set[int] = set()
         if mode != "bm25":
-            _, ids = self.vindex.search(qvec, n_cand, allowed=None if f.is_empty() else allowed)
+            _, ids = self.vindex.search(qvec, n_cand, allowed=None if f.is_empty() else allowed,
+                                        **filter_arguments(self.vindex, f))
             cand.update(int(i) for i in ids)
         lex = self.lexical.scores(query) if mode != "dense" else np.zeros(len(self.positions), np.float32)
         if mode != "dense":
@@ -254,7 +256,7 @@ class ProductIndex:
         idx.positions = meta["positions"]
         idx.pos_of = {pid: i for i, pid in enumerate(idx.positions) if pid is not None}
         idx.vectors = np.load(directory / "index" / "vectors.npy")
-        idx.vindex = VectorIndex.load(directory / "index")
+        idx.vindex = load_vector_index(directory / "index")
         idx.last_timings = SearchTimings()
         idx._refresh()
         return idx

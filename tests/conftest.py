@@ -80,3 +80,6 @@ def _offline(monkeypatch):
     """Tests never reach a model hub."""
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
+
+
+from tests.postgres import pg_server, pg_url, store_target  # noqa: E402,F401  (fixtures: a throw-away Postgres)

@@ -225,3 +225,15 @@ def test_unreachable_server_is_a_backend_error():
 
 def test_model_defaults_to_the_first_served_one(server):
     assert backend(server, None).model_id == "served-model"
+
+
+def test_streamed_tool_call_names_repeated_in_every_piece_are_not_doubled():
+    from assistant.llm.openai_backend import _merge_call_deltas
+
+    calls: dict = {}
+    _merge_call_deltas(calls, [{"index": 0, "id": "c1", "function": {"name": "search_products", "arguments": '{"q'}}])
+    _merge_call_deltas(calls, [{"index": 0, "function": {"name": "search_products", "arguments": 'uery": "x"}'}}])
+    _merge_call_deltas(calls, [{"index": 1, "function": {"name": "get_", "arguments": ""}},
+                               {"index": 1, "function": {"name": "product", "arguments": "{}"}}])
+    assert calls[0]["function"] == {"name": "search_products", "arguments": '{"query": "x"}'}
+    assert calls[1]["function"]["name"] == "get_product"  # a name split across pieces is still joined

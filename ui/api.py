@@ -9,8 +9,10 @@ Endpoints
   `{"conversation_id": "C001"}` or `{"conversation": {"user_id": ..., "messages": [{"role": "customer",
   "text": ...}]}}`; `"phrase": true` lets the LLM reword them (checked against the facts).
 
-Who is signed in: the request's `user` field, else the `X-User-Id` header (no user: a guest, who has no
-orders or history). The session is `X-Session-Id` for that user, else derived from the user and the
+Who is signed in: with authentication (ui/auth.py, the default of `shopassist api`) the user of the
+caller's API key or token (a service key may name the shopper it acts for); in the header-trusting mode
+(`--trust-user-header`) the request's `user` field, else the `X-User-Id` header (no user: a guest, who has
+no orders or history). Operations endpoints: `/livez`, `/readyz`, `/metrics` (ui/operations.py). The session is `X-Session-Id` for that user, else derived from the user and the
 conversation's first user message (a new session when the client's history no longer matches ours).
 
 Extension: the completion (and, when streaming, the final chunk) carries `"shopassist": {...}` with
@@ -40,6 +42,9 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from assistant.agent_assist import AgentModels, analyse_conversation, suggest_replies
 from assistant.engine import MAX_INPUT_CHARS, Assistant, DoneEvent, TextEvent, ToolEvent
 from assistant.session import Session
+from ui.auth import Authenticator, caller, requested_user
+from ui.observability import Metrics, TurnObserver
+from ui.operations import install_operations
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_MESSAGES = 100
@@ -187,8 +192,11 @@ def _usage(result, text: str) -> dict[str, int]:
 
 
 def create_app(assistant: Assistant, agent_models: AgentModels | None = None, model_name: str = "shopassist",
-               backend_note: str = "") -> FastAPI:
+               backend_note: str = "", auth: Authenticator | None = None, metrics: Metrics | None = None) -> FastAPI:
+    """The app; `auth` None trusts the user named by the request (what `shopassist api --trust-user-header`
+    asks for); `shopassist api` otherwise passes an Authenticator (ui/auth.py)."""
     app = FastAPI(title="shopassist", description=__doc__.split("\n\n")[0])
+    observer = install_operations(app, assistant, auth=auth, metrics=metrics)
     sessions = Sessions(assistant)
     store = assistant.index.store
     agents = agent_models or AgentModels(store, insights=assistant.insights)
@@ -211,16 +219,17 @@ def create_app(assistant: Assistant, agent_models: AgentModels | None = None, mo
     @app.post("/v1/chat/completions")
     async def chat_completions(request: Request):
         data = await read_json(request)
-        req = parse_chat(data, request.headers.get("x-user-id"))
+        req = parse_chat(data, requested_user(request))
+        req.user = caller(request).resolve_user(req.user)
         sid = request.headers.get("x-session-id")
         if sid is not None and not _ID.match(sid):
             raise ApiError(400, "X-Session-Id must be 1-64 letters, digits or . @ : _ -", "invalid_session_id")
         session, lock = sessions.get(req.user, sid, req)
         cid, created = "chatcmpl-" + uuid.uuid4().hex[:24], int(time.time())
         if req.stream:
-            return StreamingResponse(_sse(assistant, session, lock, req, cid, created, model_name),
+            return StreamingResponse(_sse(assistant, session, lock, req, cid, created, model_name, observer),
                                      media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
-        result = await run_in_threadpool(_turn, assistant, session, lock, req.text)
+        result = await run_in_threadpool(_turn, assistant, session, lock, req.text, observer)
         return {"id": cid, "object": "chat.completion", "created": created, "model": model_name,
                 "choices": [{"index": 0, "message": {"role": "assistant", "content": result.text},
                              "finish_reason": "stop"}],
@@ -237,9 +246,11 @@ def create_app(assistant: Assistant, agent_models: AgentModels | None = None, mo
     return app
 
 
-def _turn(assistant: Assistant, session: Session, lock: threading.Lock, text: str):
+def _turn(assistant: Assistant, session: Session, lock: threading.Lock, text: str, observer: TurnObserver):
     with lock:
-        return assistant.turn(session, text)
+        if assistant.sessions is not None:  # another replica may have served this session's last turns
+            assistant.sessions.refresh(session)
+        return observer.turn(assistant, session, text)
 
 
 def _chunk(cid: str, created: int, model: str, delta: dict, finish: str | None = None, **extra) -> str:
@@ -249,11 +260,13 @@ def _chunk(cid: str, created: int, model: str, delta: dict, finish: str | None =
 
 
 def _sse(assistant: Assistant, session: Session, lock: threading.Lock, req: ChatRequest, cid: str, created: int,
-         model: str) -> Iterator[str]:
+         model: str, observer: TurnObserver) -> Iterator[str]:
     with lock:
+        if assistant.sessions is not None:  # another replica may have served this session's last turns
+            assistant.sessions.refresh(session)
         yield _chunk(cid, created, model, {"role": "assistant", "content": ""})
         text = ""
-        for event in assistant.stream(session, req.text):
+        for event in observer.stream(assistant, session, req.text):
             if isinstance(event, ToolEvent):
                 c = event.call
                 tool = {"name": c["name"], "arguments": c.get("arguments", {}),

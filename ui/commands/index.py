@@ -19,6 +19,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--strict", action="store_true", help="fail on any rejected or repaired row")
     p.add_argument("--embedder", default="e5", help="e5 (multilingual, default), minilm, or st:/path")
     p.add_argument("--index-kind", default="auto", choices=["auto", "flat", "hnsw"])
+    p.add_argument("--vectors", default="faiss", choices=["faiss", "pgvector"],
+                   help="where the product vectors live: FAISS files in --out (default) or a Postgres table")
+    p.add_argument("--vector-db", help="postgresql:// URL for --vectors pgvector (or $SHOPASSIST_VECTOR_DB)")
     p.add_argument("--quiet", action="store_true")
 
 
@@ -29,6 +32,9 @@ def main(args: argparse.Namespace) -> int:
 
     # a batch job: embed on every core (serving keeps the 1-thread default, see retrieval/embedders.py)
     os.environ.setdefault("SHOPASSIST_EMBED_THREADS", str(os.cpu_count() or 1))
+    os.environ["SHOPASSIST_VECTORS"] = args.vectors  # read by retrieval.vector_backends
+    if args.vector_db:
+        os.environ["SHOPASSIST_VECTOR_DB"] = args.vector_db
     try:
         store, report = load_catalog(args.catalog, args.format, parse_mapping(args.map), strict=args.strict)
     except CatalogError as e:

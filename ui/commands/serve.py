@@ -17,7 +17,9 @@ def add_backend_arguments(p: argparse.ArgumentParser, default_port: int) -> None
                    help="LLM backend (default llamacpp; none = templated replies only)")
     p.add_argument("--model", help="model for the backend (llamacpp: qwen1.5b, qwen0.5b, smollm2 or a .gguf)")
     p.add_argument("--base-url", help="server URL for --backend openai")
-    p.add_argument("--sessions", help="SQLite file for durable sessions (carts, turns, feedback); default: in memory")
+    p.add_argument("--store", "--sessions", dest="sessions", default=os.environ.get("SHOPASSIST_STORE"),
+                   help="durable sessions (carts, turns, orders, feedback): a SQLite file, or a postgresql:// URL "
+                        "that several replicas share (default: $SHOPASSIST_STORE, else in memory)")
     add_turn_arguments(p)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=default_port)

@@ -175,6 +175,8 @@ class Understander:
         if u.action in ("search", "recommend", "reviews", "details") and _SIMILAR.search(text) and focus(session):
             u.action, u.similar_to = "search", (u.products or focus(session))[0]
             u.better_rated = bool(_BETTER.search(text))
+            if u.better_rated:  # the better rated first
+                u.trace["sort"] = lambda p: (-(p.get("rating") or 0), -(p.get("rating_count") or 0))
         u.query = self._query(text, parse, u)
         u.refine = u.action == "search" and self._is_refinement(text, u, session)
         if u.action == "search" and s.superlative and not u.products:  # "the best rated earbuds": best first
@@ -197,8 +199,9 @@ class Understander:
             return None
         recent = session.turns[-2:]
         owned = {o.order_id for o in self.index.store.orders_of(session.user_id)} if session.user_id else set()
-        if not recent or recent[-1].intent != "support" or not session_order(session, owned):
-            return None
+        recent_session = type(session)(user_id=session.user_id, turns=recent)
+        if not recent or not session_order(recent_session, owned):
+            return None  # no order of the shopper's was looked up or named in the last two turns
         if _ORDER_CHANGE_WORDS.search(text):
             return rules.Rule("order_followup_change", "order_change", _ORDER_CHANGE_WORDS, ())
         if _ORDER_STATUS_WORDS.search(text):

@@ -25,6 +25,20 @@ def _faiss():
     return faiss
 
 
+def _selector(faiss, allowed: np.ndarray):
+    """A FAISS id selector for `allowed`, and the array it reads (which must outlive the search).
+
+    A bitmap costs one bit per id up to the largest allowed one and is built by numpy; a batch selector
+    hashes every id in Python-called C++ (a 500k-id filter at 1M products took longer than the search)."""
+    allowed = np.ascontiguousarray(allowed, dtype=np.int64)
+    if len(allowed) < 1024:
+        return faiss.IDSelectorBatch(allowed), allowed
+    mask = np.zeros(int(allowed.max()) + 1, dtype=bool)
+    mask[allowed] = True
+    bits = np.packbits(mask, bitorder="little")
+    return faiss.IDSelectorBitmap(len(mask), faiss.swig_ptr(bits)), bits
+
+
 class VectorIndex:
     def __init__(self, dim: int, kind: str = "auto", expected_size: int = 0, hnsw_m: int = 32,
                  ef_search: int = 128, use_gpu: bool | None = None):
@@ -83,7 +97,7 @@ class VectorIndex:
         if allowed is not None:
             if len(allowed) == 0:
                 return np.zeros(0, np.float32), np.zeros(0, np.int64)
-            sel = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
+            sel, _keep_alive = _selector(faiss, allowed)
             params = (faiss.SearchParametersHNSW(sel=sel, efSearch=max(self.ef_search, 2 * k))
                       if self.kind == "hnsw" else faiss.SearchParameters(sel=sel))
             scores, ids = self._index.search(q, k, params=params)

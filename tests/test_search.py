@@ -107,3 +107,43 @@ def test_vector_index_filtered_search_and_removal(kind):
     vi.remove([3])
     _, top = vi.search(vecs[3], 5)
     assert 3 not in top and len(top) == 5
+
+
+def test_bm25_is_saved_with_the_index_and_loaded_not_rebuilt(index, tmp_path, monkeypatch):
+    from retrieval import lexical
+
+    index.save(tmp_path / "idx")
+    assert (tmp_path / "idx" / "index" / "bm25").is_dir()
+
+    def no_rebuild(self, texts):
+        raise AssertionError("BM25 was rebuilt at load")
+
+    monkeypatch.setattr(lexical.LexicalIndex, "build", no_rebuild)
+    loaded = ProductIndex.load(tmp_path / "idx", embedder=index.embedder)
+    for query in ("hdmi cable", "bluetooth earbudz", "防水跑步鞋", "kettle 1.5 litre", "nothing like this"):
+        assert np.array_equal(loaded.lexical.scores(query), index.lexical.scores(query)), query
+        assert ids(loaded.search(query, k=5, mode="bm25")) == ids(index.search(query, k=5, mode="bm25")), query
+    assert loaded.lexical.correct("cabel") == index.lexical.correct("cabel") == "cable"
+
+
+def test_an_index_saved_without_bm25_still_loads_by_rebuilding_it(index, tmp_path):
+    import shutil
+
+    index.save(tmp_path / "idx")
+    shutil.rmtree(tmp_path / "idx" / "index" / "bm25")
+    loaded = ProductIndex.load(tmp_path / "idx", embedder=index.embedder)
+    assert np.array_equal(loaded.lexical.scores("hdmi cable"), index.lexical.scores("hdmi cable"))
+
+
+def test_filtered_search_with_a_large_allowed_set_uses_exactly_those_ids():
+    rng = np.random.default_rng(1)
+    vecs = rng.normal(size=(6000, 16)).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    allowed = np.flatnonzero(rng.random(6000) < 0.4)  # large enough for the bitmap selector
+    for kind in ("flat", "hnsw"):
+        vi = VectorIndex(16, kind)
+        vi.add(np.arange(6000), vecs)
+        _, got = vi.search(vecs[0], 10, allowed=allowed)
+        exact = allowed[np.argsort(-(vecs[allowed] @ vecs[0]))[:10]]
+        assert set(got) <= set(allowed.tolist()), kind
+        assert len(set(got) & set(exact.tolist())) >= (10 if kind == "flat" else 9), kind

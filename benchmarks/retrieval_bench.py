@@ -35,7 +35,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.benchrun import BenchRun, check_against  # noqa: E402
+from benchmarks.benchrun import BenchRun, check_against, cores  # noqa: E402
 from eval.harness import percentile, print_table, write_results  # noqa: E402
 from retrieval.demo_store import build_demo_store  # noqa: E402
 from retrieval.embedders import E5Embedder  # noqa: E402
@@ -167,9 +167,11 @@ def catalog_build(path: str, fmt: str) -> dict:
             "products_per_s": len(index) / build_s, "embed_threads": index.embedder.threads_description()}
 
 
-def scale_rows(n: int, base, base_vecs, qtexts, qvecs, embed_ms, threads: list[int], rng, nrng) -> tuple:
+def scale_rows(n: int, base, base_vecs, qtexts, qvecs, embed_ms, threads: list[int], rng, nrng,
+               build_threads: int) -> tuple:
     """Latency rows and the approximate-index row for one synthetic catalog size."""
     products, vecs = synthetic_catalog(n, base, base_vecs, rng, nrng)
+    os.environ["SHOPASSIST_FAISS_THREADS"] = str(build_threads)  # building is a batch job: every core
     rss0 = current_rss_mb()
     embedder = FixedEmbedder(vecs, qvecs)
     t0 = time.perf_counter()
@@ -189,7 +191,7 @@ def scale_rows(n: int, base, base_vecs, qtexts, qvecs, embed_ms, threads: list[i
     os.environ["SHOPASSIST_FAISS_THREADS"] = str(threads[0])
     ann = ann_recall(idx.vindex, idx.vectors, np.vstack([qvecs[q] for q in qtexts[:100]]))
     ann_row = {"products": n, "index": idx.vindex.kind, **ann, "build_s": build_s,
-               "build_products_per_s": n / build_s, "rss_now_mb": current_rss_mb(),
+               "build_threads": build_threads, "build_products_per_s": n / build_s, "rss_now_mb": current_rss_mb(),
                "rss_growth_mb": current_rss_mb() - rss0, "rss_peak_mb": rss_mb()}
     return rows, ann_row
 
@@ -216,6 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--sizes", default="10000,100000", help="synthetic catalog sizes, comma-separated (0: none)")
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--threads", default="1,2", help="FAISS thread counts to time search with")
+    ap.add_argument("--build-threads", type=int, default=None, help="FAISS threads while building (default: all)")
     ap.add_argument("--skip-build", action="store_true", help="skip the demo-store build throughput table")
     ap.add_argument("--catalog", default=None, help="also time `shopassist index` on this catalog")
     ap.add_argument("--format", default="amazon_in", help="format of --catalog")
@@ -241,7 +244,8 @@ def main(argv: list[str] | None = None) -> int:
         print_table([c], list(c), title="`shopassist index` on a real catalog")
     sizes = [int(x) for x in args.sizes.split(",") if int(x) > 0]
     if sizes:
-        results.update(scale_tables(sizes, args.queries, [int(t) for t in args.threads.split(",")], embedder))
+        results.update(scale_tables(sizes, args.queries, [int(t) for t in args.threads.split(",")], embedder,
+                                    args.build_threads or cores()))
     out = run.finish(headline(results), **results)
     if args.json:
         write_results(args.json, out)
@@ -250,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def scale_tables(sizes: list[int], n_queries: int, threads: list[int], embedder) -> dict:
+def scale_tables(sizes: list[int], n_queries: int, threads: list[int], embedder, build_threads: int) -> dict:
     store = build_demo_store()
     base = list(store.products.values())
     base_vecs = embedder.embed_passages([p.title for p in base])
@@ -264,7 +268,7 @@ def scale_tables(sizes: list[int], n_queries: int, threads: list[int], embedder)
     embed_ms = (time.perf_counter() - t) * 1e3 / 50
     rows, ann_rows = [], []
     for n in sizes:
-        r, a = scale_rows(n, base, base_vecs, qtexts, qvecs, embed_ms, threads, rng, nrng)
+        r, a = scale_rows(n, base, base_vecs, qtexts, qvecs, embed_ms, threads, rng, nrng, build_threads)
         rows += r
         ann_rows.append(a)
         print_table(r, ["products", "index", "threads", "filters", "search_p50_ms", "search_p99_ms", "p50_ms",

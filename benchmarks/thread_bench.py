@@ -67,7 +67,7 @@ def measure(model: str, index: str | None, n_turns: int, repeats: int, prompt_to
         g = backend.generate(prompt, max_tokens=1)
         prefill.append(g.prompt_tokens / g.ttft_s)
     g = backend.generate(prompt, max_tokens=64)  # the prompt is cached now: decode only
-    row = {"build": llama_cpp.__file__, "threads_used": backend.n_threads, "prompt_tokens": g.prompt_tokens,
+    row = {"llama_cpp": llama_cpp.__file__, "threads_used": backend.n_threads, "prompt_tokens": g.prompt_tokens,
            "prefill_tok_s": max(prefill), "decode_tok_s": g.decode_tokens_per_s,
            "system_info": llama_cpp.llama_print_system_info().decode().strip()}
     if n_turns:

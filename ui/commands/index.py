@@ -27,8 +27,11 @@ def main(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm
 
-    # a batch job: embed on every core (serving keeps the 1-thread default, see retrieval/embedders.py)
-    os.environ.setdefault("SHOPASSIST_EMBED_THREADS", str(os.cpu_count() or 1))
+    from retrieval.threads import allowed_cpus
+
+    # a batch job: embed on every core this process may use (serving follows the free cores, retrieval/threads.py;
+    # under load 13, 2 threads still embedded 1.3x faster than 1: docs/results/speed.md)
+    os.environ.setdefault("SHOPASSIST_EMBED_THREADS", str(len(allowed_cpus())))
     try:
         store, report = load_catalog(args.catalog, args.format, parse_mapping(args.map), strict=args.strict)
     except CatalogError as e:

@@ -52,10 +52,12 @@ def long_prompt(backend, n_tokens: int) -> str:
     return text
 
 
-def measure(model: str, index: str | None, n_turns: int, repeats: int, prompt_tokens: int) -> dict:
+def measure(model: str, index: str | None, n_turns: int, repeats: int, prompt_tokens: int,
+            decode_timeout_s: float = 300.0) -> dict:
     """One configuration, in this process (the environment already set)."""
     import llama_cpp
 
+    from assistant.errors import BackendTimeout
     from assistant.llm import Message
     from assistant.llm.llamacpp import LlamaCppBackend
 
@@ -64,12 +66,15 @@ def measure(model: str, index: str | None, n_turns: int, repeats: int, prompt_to
     prefill = []
     for _ in range(repeats):
         backend.llama.reset()
-        g = backend.generate(prompt, max_tokens=1)
+        g = backend.generate(prompt, max_tokens=1, timeout_s=decode_timeout_s)
         prefill.append(g.prompt_tokens / g.ttft_s)
-    g = backend.generate(prompt, max_tokens=64)  # the prompt is cached now: decode only
-    row = {"llama_cpp": llama_cpp.__file__, "threads_used": backend.n_threads, "prompt_tokens": g.prompt_tokens,
-           "prefill_tok_s": max(prefill), "decode_tok_s": g.decode_tokens_per_s,
+    row = {"llama_cpp": llama_cpp.__file__, "threads_used": backend.n_threads, "prefill_tok_s": max(prefill),
            "system_info": llama_cpp.llama_print_system_info().decode().strip()}
+    try:  # the prompt is cached now: decode only
+        g = backend.generate(prompt, max_tokens=64, timeout_s=decode_timeout_s)
+        row.update(prompt_tokens=g.prompt_tokens, decode_tok_s=g.decode_tokens_per_s)
+    except BackendTimeout as e:  # oversubscribed threads can slow decoding 10x: record it and go on
+        row["decode_error"] = str(e)
     if n_turns:
         row.update(full_turns(backend, index, n_turns))
     row["threads_reason"] = backend.thread_policy.last_reason if backend.thread_policy else "fixed"
@@ -173,7 +178,8 @@ def main(argv: list[str] | None = None) -> int:
                     rows.append(run_config(args, build, threads, omp, load))
                     print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
     print_table(rows, ["build", "threads", "threads_used", "omp_wait", "load_procs", "load1_before", "prompt_tokens",
-                       "prefill_tok_s", "decode_tok_s", "turn_p50_s", "turn_p95_s", "turn_threads", "error"],
+                       "prefill_tok_s", "decode_tok_s", "turn_p50_s", "turn_p95_s", "turn_threads", "decode_error",
+                       "error"],
                 title=f"llama.cpp {args.model} on {cores()} cores: builds x threads x OpenMP wait x background load")
     metrics = {}
     for r in rows:

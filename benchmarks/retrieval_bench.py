@@ -15,7 +15,8 @@ the clustered structure of real embeddings (pure random vectors would make ANN l
 Texts for BM25 at scale are synthetic titles recombined from the demo store's words.
 
     python benchmarks/retrieval_bench.py [--sizes 10000,100000] [--queries 200] [--json out.json]
-    python benchmarks/retrieval_bench.py --sizes 1000000 --skip-build --threads 1 --json r1m.json  # ~1 h, ~7 GB
+    python benchmarks/retrieval_bench.py --sizes 1000000 --skip-build --threads 1 --index-kind ivf --json r1m.json
+    python benchmarks/retrieval_bench.py --sizes 1000000 --skip-build --threads 1 --json r1m_hnsw.json  # HNSW: ~1 h
     python benchmarks/retrieval_bench.py --sizes 0 --catalog ../shared/data/catalog_amazon_in/amazon.csv
 
 The JSON carries top-level metrics for `shopassist eval compare --timing` and the load average at start and
@@ -168,15 +169,15 @@ def catalog_build(path: str, fmt: str) -> dict:
 
 
 def scale_rows(n: int, base, base_vecs, qtexts, qvecs, embed_ms, threads: list[int], rng, nrng,
-               build_threads: int) -> tuple:
+               build_threads: int, kind: str = "auto") -> tuple:
     """Latency rows and the approximate-index row for one synthetic catalog size."""
     products, vecs = synthetic_catalog(n, base, base_vecs, rng, nrng)
     os.environ["SHOPASSIST_FAISS_THREADS"] = str(build_threads)  # building is a batch job: every core
     rss0 = current_rss_mb()
     embedder = FixedEmbedder(vecs, qvecs)
     t0 = time.perf_counter()
-    idx = ProductIndex(Store(products={}), embedder, SearchConfig(embedder="synthetic", index_kind="auto"))
-    idx.vindex = VectorIndex(vecs.shape[1], "auto", expected_size=n)
+    idx = ProductIndex(Store(products={}), embedder, SearchConfig(embedder="synthetic", index_kind=kind))
+    idx.vindex = VectorIndex(vecs.shape[1], kind, expected_size=n)
     idx.upsert(products, batch=100_000)
     build_s = time.perf_counter() - t0
     del products, vecs
@@ -219,6 +220,8 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--threads", default="1,2", help="FAISS thread counts to time search with")
     ap.add_argument("--build-threads", type=int, default=None, help="FAISS threads while building (default: all)")
+    ap.add_argument("--index-kind", default="auto", choices=["auto", "flat", "hnsw", "ivf"],
+                    help="vector index of the synthetic catalogs (auto: exact below 50k, HNSW above)")
     ap.add_argument("--skip-build", action="store_true", help="skip the demo-store build throughput table")
     ap.add_argument("--catalog", default=None, help="also time `shopassist index` on this catalog")
     ap.add_argument("--format", default="amazon_in", help="format of --catalog")
@@ -245,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [int(x) for x in args.sizes.split(",") if int(x) > 0]
     if sizes:
         results.update(scale_tables(sizes, args.queries, [int(t) for t in args.threads.split(",")], embedder,
-                                    args.build_threads or cores()))
+                                    args.build_threads or cores(), args.index_kind))
     out = run.finish(headline(results), **results)
     if args.json:
         write_results(args.json, out)
@@ -254,7 +257,8 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def scale_tables(sizes: list[int], n_queries: int, threads: list[int], embedder, build_threads: int) -> dict:
+def scale_tables(sizes: list[int], n_queries: int, threads: list[int], embedder, build_threads: int,
+                 kind: str = "auto") -> dict:
     store = build_demo_store()
     base = list(store.products.values())
     base_vecs = embedder.embed_passages([p.title for p in base])
@@ -268,7 +272,7 @@ def scale_tables(sizes: list[int], n_queries: int, threads: list[int], embedder,
     embed_ms = (time.perf_counter() - t) * 1e3 / 50
     rows, ann_rows = [], []
     for n in sizes:
-        r, a = scale_rows(n, base, base_vecs, qtexts, qvecs, embed_ms, threads, rng, nrng, build_threads)
+        r, a = scale_rows(n, base, base_vecs, qtexts, qvecs, embed_ms, threads, rng, nrng, build_threads, kind)
         rows += r
         ann_rows.append(a)
         print_table(r, ["products", "index", "threads", "filters", "search_p50_ms", "search_p99_ms", "p50_ms",

@@ -33,7 +33,7 @@ BUILD_KEYS = ("embedder", "index_kind", "dense_description_chars")
 @dataclass
 class SearchConfig:
     embedder: str = "e5"
-    index_kind: str = "auto"          # auto | flat | hnsw
+    index_kind: str = "auto"          # auto | flat | hnsw | ivf
     dense_description_chars: int = 160  # dense text = title, brand, category + this much description
     candidates: int = 100             # per retriever, before fusion
     dense_weight: float = 0.7         # fusion weight of the dense score (BM25 gets 1 - this)

@@ -92,7 +92,7 @@ def test_missing_index_files_give_a_clear_error(tmp_path):
         ProductIndex.load(tmp_path)
 
 
-@pytest.mark.parametrize("kind", ["flat", "hnsw"])
+@pytest.mark.parametrize("kind", ["flat", "hnsw", "ivf"])
 def test_vector_index_filtered_search_and_removal(kind):
     rng = np.random.default_rng(0)
     vecs = rng.normal(size=(500, 16)).astype(np.float32)
@@ -147,3 +147,24 @@ def test_filtered_search_with_a_large_allowed_set_uses_exactly_those_ids():
         exact = allowed[np.argsort(-(vecs[allowed] @ vecs[0]))[:10]]
         assert set(got) <= set(allowed.tolist()), kind
         assert len(set(got) & set(exact.tolist())) >= (10 if kind == "flat" else 9), kind
+
+
+def test_ivf_index_recall_save_and_load(tmp_path):
+    rng = np.random.default_rng(2)
+    centres = rng.normal(size=(40, 32)).astype(np.float32)
+    vecs = centres[rng.integers(0, 40, 8000)] + 0.3 * rng.normal(size=(8000, 32)).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    vi = VectorIndex(32, "ivf", expected_size=8000)
+    assert len(vi) == 0 and len(vi.search(vecs[0], 5)[1]) == 0  # nothing added yet: nothing found
+    vi.add(np.arange(8000), vecs)
+    hits = 0
+    for q in vecs[:50]:
+        exact = np.argsort(-(vecs @ q))[:10]
+        hits += len(set(vi.search(q, 10)[1].tolist()) & set(exact.tolist()))
+    assert hits / 500 >= 0.9
+    vi.save(tmp_path / "v")
+    loaded = VectorIndex.load(tmp_path / "v")
+    assert loaded.kind == "ivf" and len(loaded) == 8000
+    assert np.array_equal(loaded.search(vecs[7], 10)[1], vi.search(vecs[7], 10)[1])
+    loaded.remove([7])
+    assert 7 not in loaded.search(vecs[7], 10)[1] and len(loaded) == 7999

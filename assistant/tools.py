@@ -14,7 +14,7 @@ from typing import Any, Callable
 from assistant.guard import strip_instructions
 from assistant.insights_registry import Insights
 from assistant.session import Session
-from assistant.tooling import Tool, ToolError, tool
+from assistant.tooling import NotYours, Tool, ToolError, tool
 from retrieval.schema import Product
 from retrieval.search import ProductIndex
 
@@ -39,9 +39,19 @@ class ToolContext:
         return self.session.user_id
 
 
+def cart_lines(products: dict[str, Product], cart: dict[str, int]) -> list[tuple[Product, int]]:
+    """The cart's lines (product, quantity), skipping ids the catalog no longer has."""
+    return [(products[pid], q) for pid, q in cart.items() if pid in products]
+
+
+def cart_total(products: dict[str, Product], cart: dict[str, int]) -> float:
+    """The one cart total: every price and reply that states a total uses this."""
+    return round(sum((p.price or 0) * q for p, q in cart_lines(products, cart)), 2)
+
+
 def product_card(p: Product, reason: str = "") -> dict[str, Any]:
     """The facts about a product that a reply may state (and the UI shows)."""
-    card = {"product_id": p.product_id, "title": p.title, "brand": p.brand, "price": p.price,
+    card = {"product_id": p.product_id, "title": p.title, "titles": dict(p.titles), "brand": p.brand, "price": p.price,
             "currency": p.currency, "list_price": p.list_price, "rating": p.rating,
             "rating_count": p.rating_count, "category": " > ".join(p.category), "image_url": p.image_url}
     if p.list_price and p.price and p.list_price > p.price:
@@ -196,12 +206,10 @@ def add_to_cart(ctx: ToolContext, product_id: str, quantity: int = 1) -> dict:
     if ctx.persist_cart is not None:  # on disk first: a failure leaves the cart as it was
         ctx.persist_cart(p.product_id, new_quantity)
     ctx.session.cart[p.product_id] = new_quantity
-    total = sum((ctx.store.products[i].price or 0) * q for i, q in ctx.session.cart.items() if i in ctx.store.products)
     return {"added": product_card(p), "quantity": quantity,
-            "cart": [{"product_id": i, "title": ctx.store.products[i].title, "quantity": q,
-                      "price": ctx.store.products[i].price} for i, q in ctx.session.cart.items()
-                     if i in ctx.store.products],
-            "cart_total": round(total, 2)}
+            "cart": [{"product_id": x.product_id, "title": x.title, "quantity": q, "price": x.price}
+                     for x, q in cart_lines(ctx.store.products, ctx.session.cart)],
+            "cart_total": cart_total(ctx.store.products, ctx.session.cart)}
 
 
 @tool(private=True)
@@ -216,7 +224,7 @@ def order_status(ctx: ToolContext, order_id: str) -> dict:
     order = ctx.store.orders.get(str(order_id).strip().upper())
     if order is None or order.user_id != ctx.user_id:
         # same answer whether the order exists or belongs to someone else: nothing leaks
-        raise ToolError(f"no order {order_id!r} among the signed-in shopper's orders")
+        raise NotYours(f"no order {order_id!r} among the signed-in shopper's orders")
     items = [{"product_id": i.product_id, "title": ctx.store.products[i.product_id].title
               if i.product_id in ctx.store.products else i.product_id, "quantity": i.quantity,
               "unit_price": i.unit_price} for i in order.items]

@@ -29,7 +29,8 @@ from eval.harness import mean_metrics, print_table, write_results
 
 # a name ending in `_s` is a duration (lower is better) unless it is a rate (`tok_s`, `per_s`)
 LOWER_IS_BETTER = re.compile(r"violation|latency|_ms(_|$)|error|false_claim|forbidden|rmse|mae|loss|perplexity|"
-                             r"turns_to|_seconds|memory|_mb(_|$)|_gb(_|$)|rss|ttft|(?<!tok)(?<!per)_s(_|$)", re.I)
+                             r"over_refusal|inverted|unsupported|turns_to|_seconds|memory|_mb(_|$)|_gb(_|$)|rss|ttft|"
+                             r"(?<!tok)(?<!per)_s(_|$)", re.I)
 TIMING = re.compile(r"latency|_ms(_|$)|tokens_per_s|per_s(_|$)|tok_s(_|$)|_seconds|_s$|_s_|ttft|rss|_mb(_|$)",
                     re.I)
 COUNT = re.compile(r"^n(_|$)|_count$|^count", re.I)

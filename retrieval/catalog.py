@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
+from retrieval.text import cjk_count
 from retrieval.schema import Product, Review
 from retrieval.store import Store
 
@@ -96,7 +97,8 @@ def parse_number(value: Any) -> float | None:
 
 
 def _lang_of(text: str) -> str:
-    cjk = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
+    """A product text's language: Chinese when a sixth of it is Chinese (titles mix in brand names and units)."""
+    cjk = cjk_count(text)
     return "zh" if cjk >= max(2, len(text) * 0.15) else "en"
 
 

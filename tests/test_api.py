@@ -16,6 +16,8 @@ import pytest
 from assistant.render import short
 
 ROOT = Path(__file__).resolve().parents[1]
+# a uvicorn server over the demo index (about 20 s of CPU to build on a fresh machine): .ci/run runs it
+pytestmark = pytest.mark.slow
 
 
 def demo_index_dir() -> Path:

@@ -20,6 +20,8 @@ import pytest
 
 from tests.test_api import ROOT, demo_index_dir, free_port
 
+pytestmark = pytest.mark.slow  # a browser and an app server per module: run by .ci/run
+
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]

@@ -183,16 +183,14 @@ def _aspect(a: dict[str, Any], lang: str) -> str:
 def cart_panel(cart: dict[str, int], products: dict[str, Any], lang: str = "en") -> str:
     if not cart:
         return f'<div class="sa-panel sa-cart"><h4>{label(lang, "cart")}</h4><div class="sa-muted">{label(lang, "empty_cart")}</div></div>'
-    rows, total, currency = "", 0.0, "INR"
-    for pid, qty in cart.items():
-        p = products.get(pid)
-        if p is None:
-            continue
+    from assistant.tools import cart_lines, cart_total
+
+    rows, currency = "", "INR"
+    for p, qty in cart_lines(products, cart):
         currency = p.currency or currency
-        line = (p.price or 0) * qty
-        total += line
-        rows += (f'<tr data-product-id="{esc(pid)}"><td>{esc(p.title[:70])}<br><span class="sa-muted">{esc(pid)}</span></td>'
-                 f'<td>{qty}</td><td>{esc(money(line, currency))}</td></tr>')
+        rows += (f'<tr data-product-id="{esc(p.product_id)}"><td>{esc(p.title[:70])}<br><span class="sa-muted">'
+                 f'{esc(p.product_id)}</span></td><td>{qty}</td><td>{esc(money((p.price or 0) * qty, currency))}</td></tr>')
+    total = cart_total(products, cart)
     return (f'<div class="sa-panel sa-cart"><h4>{label(lang, "cart")} ({sum(cart.values())})</h4>'
             f'<table class="sa-table"><tr><th></th><th>{label(lang, "qty")}</th><th></th></tr>{rows}'
             f'<tr><th>{label(lang, "total")}</th><td></td><th class="sa-total">{esc(money(total, currency))}</th></tr>'

@@ -7,7 +7,8 @@ valid JSON by construction (it may still be cut off by `max_tokens`).
 
 Prefix cache: llama.cpp keeps the KV cache of the previous call and re-evaluates only the tokens after the
 longest common token prefix. With a fixed system message and tool list, a new turn pays only for its own
-new tokens; `Generation.cached_prompt_tokens` reports the reuse, and `prefill()` warms the cache at start.
+new tokens; `Generation.cached_prompt_tokens` reports the reuse. `prefill()` evaluates a fixed prefix once and
+keeps a snapshot of its KV state, restored whenever a later prompt starts with it after other prompts ran.
 One model context serves one call at a time (a lock serialises callers).
 
 Knows nothing about products, sessions or which tools a turn may use.
@@ -71,6 +72,7 @@ class LlamaCppBackend:
                                      bos_token=self._bos, eos_token=self._special_text(self.llama.token_eos()))
         self._grammar_type = llama_cpp.LlamaGrammar
         self._grammars: dict[str, object] = {}
+        self._snapshots: dict[tuple[int, ...], object] = {}  # KV states of prefilled prompt prefixes
         self._lock = threading.Lock()
         self._set_n_threads = llama_cpp.llama_set_n_threads
 
@@ -118,10 +120,21 @@ class LlamaCppBackend:
             self._fit_threads()
             for _ in self.llama.generate(tokens, temp=0.0):
                 break
+            # kept: a later call that starts with these tokens gets them back even after other prompts ran
+            self._snapshots[tuple(tokens)] = self.llama.save_state()
         return len(tokens)
+
+    def _restore_prefix(self, tokens: list[int]) -> None:
+        """Bring back a prefilled prefix of `tokens` when the KV cache now holds less of it (another prompt
+        ran in between: the parse prompt and an answer prompt alternate)."""
+        best = max((k for k in self._snapshots if len(k) <= len(tokens) and tuple(tokens[:len(k)]) == k),
+                   key=len, default=None)
+        if best is not None and self._cached_prefix(tokens) < len(best) - 1:
+            self.llama.load_state(self._snapshots[best])
 
     def _decode(self, tokens: list[int], tools, grammar, max_tokens: int, temperature: float, seed: int,
                 timeout_s: float) -> Iterator[StreamItem]:
+        self._restore_prefix(tokens)
         cached = self._cached_prefix(tokens)
         self.llama.set_seed(seed)
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")

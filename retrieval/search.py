@@ -3,7 +3,8 @@
 `ProductIndex.search(query, filters, k)` returns `Hit`s whose products all satisfy the filters, and
 whose `relevant` flag tells a real match from "the closest thing we have" (so callers can say
 "we don't carry that" from scores, not from an LLM's opinion). Products can be added, updated
-and removed without re-embedding the rest. Saved as a folder: the store, vectors, BM25, config.
+and removed without re-embedding the rest. Saved as a folder: the store, vectors, BM25, config; loading
+reads the saved BM25 back instead of re-tokenising every product.
 
 Knows nothing about prompts, sessions or users.
 """
@@ -33,7 +34,7 @@ BUILD_KEYS = ("embedder", "index_kind", "dense_description_chars")
 @dataclass
 class SearchConfig:
     embedder: str = "e5"
-    index_kind: str = "auto"          # auto | flat | hnsw
+    index_kind: str = "auto"          # auto | flat | hnsw | ivf
     dense_description_chars: int = 160  # dense text = title, brand, category + this much description
     candidates: int = 100             # per retriever, before fusion
     dense_weight: float = 0.7         # fusion weight of the dense score (BM25 gets 1 - this)
@@ -119,7 +120,7 @@ class ProductIndex:
             self.store.products[p.product_id] = p
             self.positions.append(p.product_id)
             self.pos_of[p.product_id] = start + offset
-        self.vectors = np.vstack([self.vectors, vecs])
+        self.vectors = vecs if len(self.vectors) == 0 else np.vstack([self.vectors, vecs])  # no copy on build
         self.vindex.add(np.arange(start, start + len(products)), vecs)
         self._refresh()
 
@@ -132,9 +133,10 @@ class ProductIndex:
         self._refresh()
         return len(gone)
 
-    def _refresh(self) -> None:
+    def _refresh(self, lexical: LexicalIndex | None = None) -> None:
+        """Rebuild what follows from the products: BM25 (unless a saved one is given), filter columns."""
         live = [self.store.products[pid] if pid else None for pid in self.positions]
-        self.lexical = LexicalIndex().build([lexical_text(p) if p else "" for p in live])
+        self.lexical = lexical or LexicalIndex().build([lexical_text(p) if p else "" for p in live])
         placeholder = Product(product_id="", title="")
         self._columns = FilterColumns([p or placeholder for p in live])
         self._live = np.array([pid is not None for pid in self.positions], dtype=bool)
@@ -233,6 +235,7 @@ class ProductIndex:
         idx_dir.mkdir(parents=True, exist_ok=True)
         self.vindex.save(idx_dir)
         np.save(idx_dir / "vectors.npy", self.vectors)
+        self.lexical.save(idx_dir / "bm25")
         (idx_dir / "index.json").write_text(json.dumps(
             {"config": asdict(self.config), "embedder": getattr(self.embedder, "name", "?"),
              "positions": self.positions}, ensure_ascii=False))
@@ -258,12 +261,23 @@ class ProductIndex:
         idx.vectors = np.load(directory / "index" / "vectors.npy")
         idx.vindex = load_vector_index(directory / "index")
         idx.last_timings = SearchTimings()
-        idx._refresh()
+        idx._refresh(_saved_lexical(directory / "index" / "bm25", len(idx.positions)))
         return idx
 
     def vector_of(self, product_id: str) -> np.ndarray | None:
         pos = self.pos_of.get(product_id)
         return None if pos is None else self.vectors[pos]
+
+
+def _saved_lexical(directory: Path, n_docs: int) -> LexicalIndex | None:
+    """The BM25 index saved with the vectors; None (rebuild) for indexes saved before it was kept."""
+    if not directory.is_dir():
+        return None
+    lexical = LexicalIndex.load(directory)
+    if lexical.n_docs != n_docs:
+        raise ValueError(f"{directory}: BM25 has {lexical.n_docs} documents, the index {n_docs}; "
+                         "rebuild the index with `shopassist index`")
+    return lexical
 
 
 _FITS = re.compile(r"\b(?:for|compatible with|fits|works with|suitable for|designed for|made for)\b", re.I)

@@ -149,3 +149,30 @@ def test_qwen05b_calls_the_search_tool_with_the_price_limit():
                            json_schema=tool_call_schema([SEARCH]), max_tokens=60)
     assert [c.name for c in forced.tool_calls] == ["search_products"]
     assert validate_arguments(SEARCH, forced.tool_calls[0].arguments) == []
+
+
+class ScriptedPolicy:
+    """A thread policy that answers from a list (what the free cores would say), recording each call."""
+
+    def __init__(self, answers):
+        self.answers, self.calls, self.last_reason = list(answers), 0, "scripted"
+
+    def choose(self) -> int:
+        self.calls += 1
+        return self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+
+
+def test_thread_count_follows_the_policy_at_every_call():
+    from assistant.llm.llamacpp import LlamaCppBackend
+
+    policy = ScriptedPolicy([1, 2, 2, 1])
+    backend = LlamaCppBackend("smollm2", n_ctx=512, thread_policy=policy)
+    assert backend.n_threads == 1
+    used = []
+    for _ in range(3):
+        g = backend.generate([Message("user", "Say hi.")], max_tokens=3)
+        assert g.completion_tokens >= 1
+        used.append(backend.n_threads)
+    assert used == [2, 2, 1] and policy.calls == 4
+    fixed = LlamaCppBackend("smollm2", n_ctx=512, n_threads=1)
+    assert fixed.thread_policy is None and fixed.n_threads == 1

@@ -18,7 +18,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, help="index folder to write")
     p.add_argument("--strict", action="store_true", help="fail on any rejected or repaired row")
     p.add_argument("--embedder", default="e5", help="e5 (multilingual, default), minilm, or st:/path")
-    p.add_argument("--index-kind", default="auto", choices=["auto", "flat", "hnsw"])
+    p.add_argument("--index-kind", default="auto", choices=["auto", "flat", "hnsw", "ivf"])
     p.add_argument("--vectors", default="faiss", choices=["faiss", "pgvector"],
                    help="where the product vectors live: FAISS files in --out (default) or a Postgres table")
     p.add_argument("--vector-db", help="postgresql:// URL for --vectors pgvector (or $SHOPASSIST_VECTOR_DB)")
@@ -30,8 +30,11 @@ def main(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm
 
-    # a batch job: embed on every core (serving keeps the 1-thread default, see retrieval/embedders.py)
-    os.environ.setdefault("SHOPASSIST_EMBED_THREADS", str(os.cpu_count() or 1))
+    from retrieval.threads import allowed_cpus
+
+    # a batch job: embed on every core this process may use (serving follows the free cores, retrieval/threads.py;
+    # under load 13, 2 threads still embedded 1.3x faster than 1: docs/results/speed.md)
+    os.environ.setdefault("SHOPASSIST_EMBED_THREADS", str(len(allowed_cpus())))
     os.environ["SHOPASSIST_VECTORS"] = args.vectors  # read by retrieval.vector_backends
     if args.vector_db:
         os.environ["SHOPASSIST_VECTOR_DB"] = args.vector_db

@@ -37,8 +37,9 @@ _DIGITS = re.compile(r"(?<![A-Za-z0-9_.])(\d{1,3}(?:,\d{2,3})+(?:\.\d+)?|\d+(?:\
 _WORD = r"(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|" \
         r"seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|couple|pair|dozen|half|" \
         r"ek|do|teen|chaa?r|paa?nch|chhe|chhah|saat|aath|nau|das|dus|gyarah|barah|bees|pachaa?s|dedh|dhaa?i|sava|" \
-        r"hundred|thousand|grand|lakhs?|lac|crore|million|sau|hazaa?r|hajar|and|a|an)"
-_WORDS = re.compile(rf"(?<![\w])(?:{_WORD})(?:[\s-]+(?:{_WORD}))*(?![\w])", re.I)
+        r"hundred|thousand|grand|lakhs?|lac|crore|million|sau|hazaa?r|hajar|point|and|a|an)"
+# words joined by spaces, or by a hyphen inside a word ("twenty-one"); " - " separates numbers ("two - one each")
+_WORDS = re.compile(rf"(?<![\w])(?:{_WORD})(?:(?:[ \t]+|(?<=\w)-(?=\w))(?:{_WORD}))*(?![\w])", re.I)
 _ZH = re.compile(r"[零一二两俩三四五六七八九十百千万亿半]+")
 _HI_COUNT_AFTER = re.compile(r"\s*(?:chahiye|chaiye|piece|pcs|units?|items?|de do|dedo|dena|le lo|lena|wale|kg)\b", re.I)
 _MINUS = re.compile(r"(?:-|−|–|minus|negative|负数?|減|减)\s*$", re.I)
@@ -59,7 +60,15 @@ class NumberSpan:
 
 
 def _words_value(tokens: list[str]) -> float | None:
-    """English / Hindi number words -> value ("two thousand five hundred", "fifteen hundred", "do hazaar")."""
+    """English / Hindi number words -> value ("two thousand five hundred", "fifteen hundred", "do hazaar",
+    "four point two")."""
+    low = [t.lower() for t in tokens]
+    if "point" in low:
+        i = low.index("point")
+        whole, digits = _words_value(tokens[:i]), [_EN_UNITS.get(t) for t in low[i + 1:]]
+        if whole is None or not digits or any(d is None or d > 9 for d in digits):
+            return None
+        return whole + float("0." + "".join(str(int(d)) for d in digits))
     total, current, seen = 0.0, 0.0, False
     for tok in tokens:
         t = tok.lower()

@@ -136,10 +136,11 @@ RULES: tuple[Rule, ...] = (
         r"let'?s (?:go with|get|buy) (?:it|this|that|the|both)|take (?:it|this|that|the|both))\b",
         r"\bi'?ll (?:take|buy|have|get) (?:it|this|that|them|one|two|three|\d|the|a pair|both)\b",
         r"\b(?:that|this)(?:'ll| will) do\b", r"\b(?:buy|order) (?:it|this|that|them|both|one|two|\d)\b",
-        r"\bmake it \w+\b", r"\b(?:le lo|le leta|kharid|khareed|order kar|cart mein daal|daal do)",
+        r"\bmake it \w+\b", r"\b(?:le lo|le leta|kharid|khareed|order kar|cart mein daal|daal do|add kar(?:o|do| do| dena)?)",
         r"加(?:入|到)?购物车|放(?:进|入)购物车|加购|买(?:这|那|一|两|三|它)|来(?:一|两|三|四|五|\d)(?:个|件|台|只|双|份|盒)|"
         r"要(?:这|那)(?:个|款)|就(?:它|这个|那个)了|下单"),
         ("add the second one to my cart", "ok add it", "I'll take two", "that'll do", "buy this one", "第二个加购",
+         "sasta wala add kar do",
          "来两个", "make it three", "ye wala cart mein daal do", "yes, order it"),
         ("how much is it?", "what's in my cart?", "I want earbuds under 1000", "add-on cards for a camera")),
     Rule("order_change", "order_change", _rx(
@@ -169,8 +170,11 @@ RULES: tuple[Rule, ...] = (
         r"\bwhich (?:one |of (?:the |these |those )?(?:two|three|them|these|those) )?(?:is|has|would|should|will|one)\b.{0,30}"
         r"\b(?:better|cheaper|best|longer|lighter|bigger|faster|worth|louder|recommend)\b",
         r"\b(?:better|cheaper) (?:than|value)\b", r"\bor the\b.{0,40}\?\s*$",
+        r"\bwhich (?:one )?of (?:these|those|them|the (?:two|three|shown|above))\b",
+        r"差多少|差价|相差|价差",
         r"对比|比较|哪个(?:好|更|便宜|划算|值)|区别|(?:kaunsa|kaun sa) (?:better|achha|sahi)|(?:mein|me) se (?:kaunsa|kaun sa)"),
         ("compare the first two", "JBL Go 2 vs boAt Stone 650", "which of these is better value?",
+         "which of those is waterproof", "这两款差多少钱？",
          "what's the difference between them?", "这两个哪个好", "dono mein se kaunsa better hai"),
         ("show me better rated ones", "I want a better camera phone")),
     Rule("reviews", "reviews", _rx(

@@ -20,11 +20,13 @@ from assistant.numbers import NumberSpan, find_numbers
 
 MAX, MIN = "max", "min"
 # direction words, each with the direction it states when not negated; longest first at match time
-_MAX_CUES = (r"under|below|beneath|less than|lower than|cheaper than|within|up to|upto|at most|at the most|max(?:imum)?|"
+_MAX_CUES = (r"under|below|beneath|less than|lower than|cheaper than|less expensive than|within|up to|upto|at most|"
+             r"at the most|max(?:imum)?|"
              r"tops|or less|or under|or below|and under|and below|limit|ceiling|cap|budget|afford|spend|pay|"
              r"se kam|se neeche|ke andar|ke neeche|andar|tak|"
-             r"以内|以下|之内|内|不超过|不到|低于|少于|小于|最多|封顶|预算|不高于|控制在")
-_MIN_CUES = (r"over|above|more than|higher than|greater than|at least|minimum|min|starting(?: at| from)?|upwards|"
+             r"以内|以下|之内|内|不超过|不到|低于|少于|小于|最多|封顶|预算|不高于|控制在|放宽到|提高到|上限|最高")
+_MIN_CUES = (r"over|above|more than|higher than|greater than|pricier than|costlier than|more expensive than|at least|"
+             r"minimum|min|starting(?: at| from)?|upwards|"
              r"or more|or above|or higher|or better|and above|and up|plus|past|beyond|exceed(?:ing)?|"
              r"se upar|se zyada|se jyada|se zada|se adhik|"
              r"以上|超过|高于|至少|不低于|不少于|起步|起")
@@ -44,11 +46,12 @@ _MONEY_AFTER = re.compile(r"^\s*(?:/-|₹|rs\b|rupees?|rupaye|rupay|inr|bucks|do
                           r"pounds?|ka\b|ke\b|wala|waala)", re.I)
 _FOREIGN = {"USD": re.compile(r"\$|usd|dollars?|bucks", re.I), "CNY": re.compile(r"元|块|rmb|cny|yuan|¥|￥", re.I),
             "EUR": re.compile(r"€|eur|euros?", re.I), "GBP": re.compile(r"£|pounds?", re.I)}
-_NOT_MONEY_AFTER = re.compile(r"^\s*(?:mah|w\b|watts?|v\b|volts?|gb|tb|mb|mp|megapixels?|inch(?:es)?|\"|''|cm|mm|m\b|"
-                              r"metres?|meters?|ft|feet|hours?|hrs?|h\b|mins?|minutes?|hz|khz|l\b|litres?|liters?|ml|kg|g\b|"
-                              r"grams?|stars?|star|★|/5|%|percent|x\b|pcs|pieces?|units?|items?|nos|months?|years?|yrs?|"
-                              r"days?|weeks?|people|persons?|ports?|pin|core|cores|gen|th\b|st\b|nd\b|rd\b|ratings?|reviews?|"
-                              r"rated|mbps|dpi|rpm|db|K\b|p\b|fps|个|件|台|只|双|份|星|分|颗|寸|毫安|瓦|年|月|天|小时|米)", re.I)
+# units after a number make it a size, a count or a rating, not a price ("65W", "128G的", "1.8 litre")
+_NOT_MONEY_AFTER = re.compile(r"^\s*(?:(?:mah|w|watts?|v|volts?|gb|g|tb|mb|mp|megapixels?|inch(?:es)?|cm|mm|m|metres?|"
+                              r"meters?|ft|feet|hours?|hrs?|h|mins?|minutes?|hz|khz|l|ltrs?|litres?|liters?|ml|kg|grams?|"
+                              r"stars?|percent|x|pcs|pieces?|units?|items?|nos|months?|years?|yrs?|days?|weeks?|people|"
+                              r"persons?|ports?|pin|cores?|gen|th|st|nd|rd|ratings?|reviews?|rated|mbps|dpi|rpm|db|k|p|fps)"
+                              r"(?![a-z])|\"|''|★|/5|%|个|件|台|只|双|份|星|分|颗|寸|毫安|瓦|年|月|天|小时|米)", re.I)
 _RATING_WORDS = re.compile(r"stars?|★|ratings?|rated|rating|reviews?|/5|评分|评价|星|分(?!钟)", re.I)
 _CLAUSE_BREAK = re.compile(r"[,;!?，。；！？\n]|(?<![Rr][Ss])(?<!\bno)\.(?!\d)|\b(?:but|and then|also|plus)\b", re.I)
 
@@ -99,11 +102,39 @@ def _context(text: str, span: NumberSpan, width: int = 40) -> tuple[str, str]:
     return before, (after[:m.start()] if m else after)
 
 
+_TYPO_CUES = {"under": MAX, "below": MAX, "within": MAX, "upto": MAX, "above": MIN, "over": MIN, "atleast": MIN,
+              "maximum": MAX, "minimum": MIN, "budget": MAX}
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """`a` is `b` with one letter added, dropped or changed ("undr", "bellow", "abov")."""
+    if abs(len(a) - len(b)) > 1 or a == b:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b)) == 1
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    return any(long[:i] + long[i + 1:] == short for i in range(len(long)))
+
+
+def _typo_cue(before: str) -> tuple[str | None, str]:
+    words = re.findall(r"[a-z]+", before.lower())[-2:]
+    for w in reversed(words):
+        if len(w) >= 4:
+            hit = next((c for c in _TYPO_CUES if _one_edit(w, c)), None)
+            if hit:
+                direction = _TYPO_CUES[hit]
+                if _NEGATION.search(before[:before.lower().rfind(w)][-24:]):
+                    direction = MIN if direction == MAX else MAX
+                return direction, w
+    return None, ""
+
+
 def _direction_before(before: str) -> tuple[str | None, str]:
-    """The direction the words right before a number state, negations applied ("can't go past" -> max)."""
+    """The direction the words right before a number state, negations applied ("can't go past" -> max); a cue word
+    with one typo ("undr 1k") still counts."""
     cues = list(_CUE.finditer(before))
     if not cues:
-        return None, ""
+        return _typo_cue(before)
     cue = cues[-1]
     word = cue.group(0).lower()
     if before[cue.end():].strip(" :=₹$¥€rs.inr").strip() and not re.fullmatch(
@@ -314,10 +345,11 @@ _PRONOUN = re.compile(r"(?<![a-z])(?:it|its|it's|this one|that one|this|that|the
                       r"the same|ye|yeh|yahi|wo|woh|wohi|isko|usko|ise|use|isme|usme|iska|uska|dono)(?![a-z])|"
                       r"它|这个|那个|这款|那款|这两|那两|这些|那些|两个都|都要|同款", re.I)
 _SUPERLATIVE = {"cheapest": r"cheapest|cheaper one|less expensive one|lowest[- ]price[d]?|least expensive|most affordable|"
-                            r"sasta|saste wala|最便宜|便宜的那|便宜点的那",
+                            r"sabse sasta|sasta wala|saste wala|最便宜|便宜的那|便宜点的那",
                 "priciest": r"most expensive|more expensive one|pricier one|priciest|costlier one|highest[- ]price[d]?|"
                             r"mehenga|mehnga|最贵|贵的那",
                 "best_rated": r"best[- ]rated|highest[- ]rated|top[- ]rated|better[- ]rated one|best reviewed|"
+                              r"sabse (?:achhi|acchi|achi|badhiya|zyada|jyada) rating|best rating wal[ai]|"
                               r"评分最高|好评最多|评价最好"}
 _SUPERLATIVE_RX = {k: re.compile(v, re.I) for k, v in _SUPERLATIVE.items()}
 

@@ -51,6 +51,9 @@ _CART_WORDS = re.compile(r"cart|basket|bag|add|buy|order|quantity|qty|购物车|
 _REFERENCE_WORDS = re.compile(r"\b(?:no|nope|not|that|this|the|one|ones|next|other|previous|first|second|third|fourth|"
                               r"fifth|last|cheaper|cheapest|wala|waala|what about|how about|instead|please)\b|"
                               r"第.|个|款|呢|那|这|不是", re.I)
+_QUESTION = re.compile(r"\?|？|^\W*(?:how|what|which|does|do|is|are|can|will|would|should|has|have)\b|"
+                       r"[吗呢]\s*$|怎么|多少|几|哪|kya|kitna|kitne|kaisa|kaise|kab", re.I)
+_NEED = re.compile(r"\b(?:want|need|looking|get|buy|gift|find|show|searching)\b|想|要|找|chahiye", re.I)
 _ORDER_STATUS_WORDS = re.compile(r"\b(?:status|courier|carrier|tracking|track|where|arriv\w*|deliver\w*|ship\w*|"
                                  r"when|eta|late|update|kab|kahan)\b|到哪|物流|快递|单号|状态|发货|送达|什么时候", re.I)
 _ORDER_CHANGE_WORDS = re.compile(r"\b(?:cancel\w*|return\w*|exchange|refund\w*|replace\w*|change (?:the )?address)\b|"
@@ -134,6 +137,8 @@ class Understander:
         self.product_shapes = {slot_reader.shape(p) for p in store.products}
         self.resolver = Resolver(index)
         self.kinds = _kind_words(store)
+        self.title_vocab = {t for p in store.products.values()
+                            for t in tokenize(f"{p.title} {p.brand} {' '.join(p.category)}", bigrams=False)}
 
     # ---- reading -----------------------------------------------------------------------------------
     def read(self, text: str, session: Session) -> Understanding:
@@ -209,16 +214,26 @@ class Understander:
         return None
 
     def _bare_reference(self, text: str, s, session: Session):
-        """"no, the next one", "第三个呢", "the Jubra one?": a message that only points at a shown product goes on
-        with what the last turn did about a product (its details, its reviews); after a list, its details."""
-        if not session.last_shown or not (s.positions or s.relative or s.ref_words or s.superlative):
+        """A turn about a product already shown, with no action word of its own: "no, the next one", "第三个呢" go on
+        with what the last turn did (its details, its reviews); a question that points at one ("the Boult one -
+        how many days does the battery last?", "is it waterproof?") asks for its details; a count alone after a
+        product ("a pair please", "来两个") adds it to the cart."""
+        if not session.turns:
             return None
-        rest = _REFERENCE_WORDS.sub(" ", _FILLER.sub(" ", text))
-        if len([w for w in tokenize(rest, bigrams=False) if w not in GENERIC]) > 2:
+        pointed = bool(s.positions or s.relative or s.ref_words or s.superlative)
+        rest = [w for w in tokenize(_REFERENCE_WORDS.sub(" ", _FILLER.sub(" ", text)), bigrams=False) if w not in GENERIC]
+        if s.quantity is not None and not pointed and len(rest) <= 2 and focus(session) and \
+                not self._names_a_kind(text):
+            return rules.Rule("count_only", "add_to_cart", _REFERENCE_WORDS, ())
+        if not session.last_shown or not (pointed or (s.pronoun and _QUESTION.search(text))):
             return None
-        last = next((c.get("name") for t in reversed(session.turns[-1:]) for c in t.tool_calls), None)
-        action = {"review_sentiment_summary": "reviews", "compare_products": "details"}.get(last, "details")
-        return rules.Rule("bare_reference", action, _REFERENCE_WORDS, ())
+        if pointed and len(rest) <= 2:
+            last = next((c.get("name") for t in reversed(session.turns[-1:]) for c in t.tool_calls), None)
+            action = {"review_sentiment_summary": "reviews", "compare_products": "details"}.get(last, "details")
+            return rules.Rule("bare_reference", action, _REFERENCE_WORDS, ())
+        if _QUESTION.search(text) and not self._names_a_kind(" ".join(rest)):
+            return rules.Rule("question_about_shown", "details", _QUESTION, ())
+        return None
 
     def _filters(self, text: str, s) -> dict[str, Any]:
         f: dict[str, Any] = {}
@@ -426,19 +441,26 @@ class Understander:
         for lim in sorted(u.trace.get("limits", []), reverse=True):
             t = t[:lim[0]] + " " + t[lim[1]:]
         t = _strip_constraints(t)
-        clauses = [c for c in re.split(r"[,.;!?，。；！？\n]|\b(?:but|because|since|though|and then)\b", t) if c.strip()]
-        vocab = self.index.lexical._vocab
-        if len(clauses) > 1:
-            known = [c for c in clauses if any(w in vocab and w not in GENERIC for w in tokenize(_FILLER.sub(" ", c),
-                                                                                               bigrams=False))]
-            clauses = known or clauses
-        q = " ".join(clauses)
-        q = _FILLER.sub(" ", q)
+        clauses = [c for c in re.split(r"[,.;!?，。；！？\n]|\b(?:but|because|since|though|and then|so)\b", t)
+                   if c.strip()]
+        if len(clauses) > 1:  # a story around the need: the clauses that name a kind of product, the need first
+            kinds = [c for c in clauses if self._names_a_kind(c)]
+            kinds.sort(key=lambda c: not _NEED.search(c))
+            clauses = kinds[:2] or clauses
+        q = _FILLER.sub(" ", " ".join(clauses))
         if u.filters.get("brand"):
             q = re.sub(rf"(?<![A-Za-z]){re.escape(u.filters['brand'])}(?![A-Za-z])", " ", q, flags=re.I)
         q = re.sub(r"[?？!！,，。.:;\"'()]+", " ", q)
         words = [w for w in q.split() if w.lower() not in GENERIC or w.lower() in ("with",)]
-        return " ".join(words[:12])
+        if len(words) > 3:  # a long residue keeps the words product titles use ("mom", "tbh", "keep" go)
+            known = [w for w in words if self._title_word(w)]
+            words = known if len(known) >= 1 else words
+        return " ".join(words[:10])
+
+    def _title_word(self, word: str) -> bool:
+        toks = tokenize(word, bigrams=False)
+        return bool(toks) and (any(not t.isascii() or t in self.title_vocab for t in toks) or
+                               any(ch.isdigit() for ch in word))
 
     def _is_refinement(self, text: str, u: Understanding, session: Session) -> bool:
         """A follow-up that narrows the last search ("only boAt", "cheaper ones", "one with 12GB RAM", "那1500以内的
@@ -503,9 +525,10 @@ def _strip_constraints(text: str) -> str:
                  r"rs\b|inr|bucks|元|块钱?|/-)", " ", text, flags=re.I)
     out = re.sub(r"\b(?:rupees?|rs|inr|bucks|dollars?|usd|euros?)\b|元|块钱?|₹|\$", " ", out, flags=re.I)
     out = re.sub(r"\b(?:under|below|less than|within|up to|upto|at most|max(?:imum)?|no more than|not more than|over|"
-                 r"above|more than|at least|min(?:imum)?|between|around|about|budget(?: of| is)?|limit|ceiling|"
+                 r"above|more than|at least|min(?:imum)?|between|around|about|budget(?: of| is)?|limit|"
                  r"can'?t go (?:past|over|above)|nothing (?:over|above|under|below)|or (?:less|more|better|above|"
                  r"higher)|and (?:above|up|under)|rated|rating|ratings|stars?|se kam|ke andar|se upar|se zyada|tak|"
                  r"price|priced|costing|cost|range)\b|\b[1-5](?:\.\d)?\s*(?:\+|★|stars?\b|/5)|以内|以下|以上|左右|"
-                 r"不超过|预算|评分(?:\d(?:\.\d)?)?", " ", out, flags=re.I)
+                 r"不超过|不低于|不少于|不高于|至少|最多|预算|(?:评分|评价|星级)\s*(?:在|要|至少|不低于)?\s*\d(?:\.\d)?\s*(?:分|星)?",
+                 " ", out, flags=re.I)
     return " ".join(out.split())

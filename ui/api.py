@@ -17,7 +17,9 @@ Extension: the completion (and, when streaming, the final chunk) carries `"shopa
 `session_id`, `user`, `intent`, `lang`, `products` (the cards shown), `tool_calls` (name, arguments, ms,
 error), `refused`, `no_match`, `comparison`, `review_summary`, `cart` and `timings`; streamed tool steps
 arrive as chunks with an empty delta and `"shopassist": {"tool": {...}}`. Clients that do not know the
-field ignore it. Errors are OpenAI-shaped JSON: `{"error": {"message", "type", "param", "code"}}`.
+field ignore it. Errors are OpenAI-shaped JSON: `{"error": {"message", "type", "param", "code"}}`, also for
+unknown routes and methods (ui/api_errors.py); a `model` other than the served one is a 404
+`model_not_found`, as OpenAI servers answer. A stream forwards each text piece the engine yields at once.
 
 A leaf: it translates HTTP to `Assistant.stream` events and back, nothing more.
 """
@@ -40,6 +42,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from assistant.agent_assist import AgentModels, analyse_conversation, suggest_replies
 from assistant.engine import MAX_INPUT_CHARS, Assistant, DoneEvent, TextEvent, ToolEvent
 from assistant.session import Session
+from ui.api_errors import check_model, install_error_handlers
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_MESSAGES = 100
@@ -193,6 +196,8 @@ def create_app(assistant: Assistant, agent_models: AgentModels | None = None, mo
     store = assistant.index.store
     agents = agent_models or AgentModels(store, insights=assistant.insights)
 
+    install_error_handlers(app)
+
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError):
         return exc.response()
@@ -211,6 +216,8 @@ def create_app(assistant: Assistant, agent_models: AgentModels | None = None, mo
     @app.post("/v1/chat/completions")
     async def chat_completions(request: Request):
         data = await read_json(request)
+        if (unknown := check_model(data, [model_name])) is not None:
+            return unknown
         req = parse_chat(data, request.headers.get("x-user-id"))
         sid = request.headers.get("x-session-id")
         if sid is not None and not _ID.match(sid):

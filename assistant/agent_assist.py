@@ -36,12 +36,14 @@ FAMILIES = {
 }
 NEGATIVE_SENTIMENT = -0.35   # customer tone at or below this counts as upset
 FAMILY_CONFIDENCE = 0.5      # below this the intent model is "unsure"
-_ORDER_ID = re.compile(r"\bO\d{4,}\b")
-_PRODUCT_ID = re.compile(r"\bP\d{4,}\b")
+# ids inside Chinese text have no word boundary ("订单O10574（"): only ASCII letters and digits delimit them
+_ORDER_ID = re.compile(r"(?<![A-Za-z0-9])O\d{4,}(?![0-9])")
+_PRODUCT_ID = re.compile(r"(?<![A-Za-z0-9])P\d{4,}(?![0-9])")
 # Signs of anger a lexicon misses (exclamations, shouting, ultimatums); each one found is named in the reasons.
 _ANGER_WORDS = re.compile(r"[!！]|unacceptable|ridiculous|worst|terrible|disappointed|fix this|still not|"
                           r"投诉|太差|怎么回事|必须|不像话|还没退|气死", re.I)
 _SHOUTING = re.compile(r"\b[A-Z]{4,}\b|\b(?:NOW|NOT|WHY|ASAP)\b")
+# product questions, for intent models trained before they had an intent of their own
 _PRODUCT_Q = re.compile(r"warranty|waterproof|rain|colou?r|battery|worth|reviews?|保修|防水|颜色|续航|值得|评价", re.I)
 
 
@@ -104,9 +106,30 @@ def _products(store: Store, conversation: dict[str, Any]) -> list[str]:
     return [p for p in dict.fromkeys(i for i in ids if i) if p in store.products]
 
 
-def classifier_text(conversation: dict[str, Any]) -> str:
-    """The customer's words as the intent model was trained on them: order ids as {{Order Number}}."""
-    return _ORDER_ID.sub("{{Order Number}}", " ".join(customer_texts(conversation)))
+def classifier_text(conversation: dict[str, Any], store: Store | None = None) -> str:
+    """The customer's words as the intent model reads them, with Bitext-style placeholders: order ids as
+    {{Order Number}}, the customer's tracking numbers as {{Tracking Number}} and the products they name as
+    {{Product}} (a product's name says which product, not what the customer wants: "I need the Stridex
+    Running Shoes before Saturday" is about delivery)."""
+    text = " ".join(customer_texts(conversation))
+    if store is not None:
+        for order in own_orders(store, conversation):
+            if order.tracking_number:
+                text = text.replace(order.tracking_number, "{{Tracking Number}}")
+        for pid in _products(store, conversation):
+            text = _mask_product(text, store.products[pid].title, pid)
+    return _ORDER_ID.sub("{{Order Number}}", text)
+
+
+def _mask_product(text: str, title: str, product_id: str, generic: str = "{{Product}}") -> str:
+    """The longest leading part of the title (two words at least) and the product id, as `generic`."""
+    words = title.split()
+    for k in range(len(words), 1, -1):
+        name = re.compile(r"(?:\bthe\s+)?" + re.escape(" ".join(words[:k])), re.I)
+        if name.search(text):
+            text = name.sub(generic, text)
+            break
+    return re.sub(r"(?:\bthe\s+)?(?<![A-Za-z0-9])" + re.escape(product_id) + r"(?![A-Za-z0-9])", generic, text)
 
 
 def rank_families(cs, text: str, has_order: bool) -> tuple[list[tuple[str, float]], str, float, list]:
@@ -119,9 +142,10 @@ def rank_families(cs, text: str, has_order: bool) -> tuple[list[tuple[str, float
         fam = FAMILIES.get(label, label)
         fam_p[fam] = fam_p.get(fam, 0.0) + float(p)
     ranked = sorted(((f, p) for f, p in fam_p.items() if f in REPLY_FAMILIES), key=lambda x: -x[1])
-    if not has_order and _PRODUCT_Q.search(text):
-        # a question about a product with no order in sight: the service intents have no label for it
-        ranked = [("product", max(FAMILY_CONFIDENCE, ranked[0][1] if ranked else 0.0))] + ranked
+    if "product_question" not in cs.model.classes and not has_order and _PRODUCT_Q.search(text):
+        # a model trained before product questions had an intent (an older index): read them by their words
+        ranked = [("product", max(FAMILY_CONFIDENCE, ranked[0][1] if ranked else 0.0))] + \
+            [(f, p) for f, p in ranked if f != "product"]
     return ranked, pred.intent, pred.confidence, pred.alternatives
 
 
@@ -162,7 +186,8 @@ def analyse_conversation(store: Store, conversation: dict[str, Any], models: Age
     texts = customer_texts(conversation)
     lang = conversation_lang(conversation, store)
     orders = own_orders(store, conversation)
-    ranked, intent, conf, alts = rank_families(models.cs_intent(), classifier_text(conversation), bool(orders))
+    ranked, intent, conf, alts = rank_families(models.cs_intent(), classifier_text(conversation, store),
+                                               bool(orders))
     family, fam_conf = ranked[0] if ranked else ("other", 0.0)
     tone, label, cues = _tone(models, texts, lang)
     reasons = []

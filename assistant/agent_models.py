@@ -40,14 +40,15 @@ class AgentModels:
     """
 
     def __init__(self, store: Store, models_dir: str | Path | None = None, insights=None, cs_intent=None,
-                 sentiment_fn=None, propensity=None, dialogue_intent=None):
+                 sentiment_fn=None, propensity=None, dialogue_intent=None, with_propensity: bool = True):
         """cs_intent, sentiment_fn (texts -> scores), propensity and dialogue_intent replace the loaded
-        models (tests, callers that already hold them)."""
+        models (tests, callers that already hold them); with_propensity=False skips that model (evaluations
+        of intent and replies)."""
         self.store, self.insights = store, insights
         self.artefacts = find_artefacts(models_dir)
         self._cs, self._sentiment_fn, self._prop = cs_intent, sentiment_fn, propensity
         self._dialogue = dialogue_intent
-        self._prop_failed = False
+        self._prop_failed = not with_propensity
         self._lock = threading.RLock()  # UI and API threads share one set of models
 
     def warm(self) -> "AgentModels":

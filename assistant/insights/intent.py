@@ -250,6 +250,18 @@ CS_SEEDS: dict[str, str] = {
     "check_cancellation_fee": "is there a fee to cancel | how much does it cost to cancel my order | "
                               "do you charge a cancellation fee | will I pay a penalty for cancelling | 取消订单要手续费吗 | "
                               "取消有违约金吗 | 退订收费吗",
+    # beyond Bitext's 27: what a shop's tickets are also about (questions on a product, a product gone wrong)
+    "product_question": "does this phone come in other colours | is this watch water resistant | "
+                        "how long is the warranty on this blender | how many hours does the battery last | "
+                        "what material is this bag made of | does it work with an iPhone | is this in stock | "
+                        "what size should I order in these shoes | is it worth the price | "
+                        "what do buyers say about it | 这款有其他颜色吗 | 这个手表能防水吗 | 保修期多长时间 | "
+                        "电池能用几个小时 | 鞋码偏大还是偏小 | 这款值不值得买",
+    "product_problem": "the item I received is broken | my parcel arrived damaged | "
+                       "it stopped working after a few days | what I got does not match the description | "
+                       "I received the wrong item | the screen came cracked | "
+                       "the quality is much worse than in the photos | it is defective and I want it replaced | "
+                       "收到的商品是坏的 | 包裹破了，东西也摔坏了 | 用了几天就不能用了 | 发错货了 | 实物和描述不一样 | 质量比图片差很多",
 }
 
 

@@ -139,10 +139,23 @@ def pick_persona(page, label: str) -> None:
     page.wait_for_function(f"() => document.querySelector('#persona-panel').innerText.includes({json.dumps(label)})")
 
 
+_SCROLL_QUEUE = """(dy) => document.querySelectorAll('#agent-queue *').forEach(e => {
+    if (e.scrollHeight > e.clientHeight + 2 && getComputedStyle(e).overflowY !== 'visible')
+        e.scrollTop = dy === 0 ? 0 : e.scrollTop + dy; })"""
+
+
 def open_conversation(page, conversation_id: str, timeout_ms: int = 300_000) -> None:
-    """The agent console's tab, then one conversation of its queue; waits for the suggestions."""
+    """The agent console's tab, then one conversation of its queue (the table shows the rows in view only:
+    it is scrolled from the top until the id shows); waits for the suggestions."""
     page.click("#tab-agent-button")
-    page.locator("#agent-queue").get_by_text(conversation_id, exact=True).first.click()
+    cell = page.locator("#agent-queue").get_by_text(conversation_id, exact=True).filter(visible=True)
+    page.evaluate(_SCROLL_QUEUE, 0)
+    for i in range(600):
+        if cell.count():
+            break
+        page.evaluate(_SCROLL_QUEUE, 0 if i % 40 == 0 else 120)  # down a little at a time, from the top again
+        page.wait_for_timeout(100)
+    cell.first.click()
     page.wait_for_function("(cid) => document.querySelector('#agent-title').innerText.includes(cid)",
                            arg=conversation_id, timeout=timeout_ms)
     page.wait_for_selector("#suggestion-0 .sa-suggestion", timeout=timeout_ms)

@@ -97,7 +97,7 @@ def some_user(index_dir, with_orders: bool = True) -> tuple[str, str]:
 
 
 def test_models_and_health(client, base_url):
-    assert [m.id for m in client.models.list().data] == ["shopassist-test"]
+    assert [m.id for m in client.models.list().data] == ["shopassist-test", "shopassist"]
     health = httpx.get(base_url + "/healthz").json()
     assert health["status"] == "ok" and health["products"] == 150
 

@@ -194,6 +194,7 @@ def create_app(assistant: Assistant, agent_models: AgentModels | None = None, mo
     app = FastAPI(title="shopassist", description=__doc__.split("\n\n")[0])
     sessions = Sessions(assistant)
     store = assistant.index.store
+    served = list(dict.fromkeys([model_name, "shopassist"]))  # its own name, and the name the docs use
     agents = agent_models or AgentModels(store, insights=assistant.insights)
 
     install_error_handlers(app)
@@ -210,13 +211,13 @@ def create_app(assistant: Assistant, agent_models: AgentModels | None = None, mo
 
     @app.get("/v1/models")
     def models():
-        return {"object": "list", "data": [{"id": model_name, "object": "model", "created": 0,
-                                            "owned_by": "shopassist"}]}
+        return {"object": "list", "data": [{"id": m, "object": "model", "created": 0, "owned_by": "shopassist"}
+                                           for m in served]}
 
     @app.post("/v1/chat/completions")
     async def chat_completions(request: Request):
         data = await read_json(request)
-        if (unknown := check_model(data, [model_name])) is not None:
+        if (unknown := check_model(data, served)) is not None:
             return unknown
         req = parse_chat(data, request.headers.get("x-user-id"))
         sid = request.headers.get("x-session-id")

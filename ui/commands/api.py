@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 
 from ui.commands.serve import add_backend_arguments, load_for_serving, resolve_index
 
@@ -17,7 +16,9 @@ def main(args: argparse.Namespace) -> int:
     from assistant.agent_assist import AgentModels
     from ui.api import create_app
 
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    from ui.logs import setup_logging
+
+    setup_logging()
     index_dir = resolve_index(args.index)
     assistant, note = load_for_serving(index_dir, args.backend, args.model, args.base_url, args.sessions)
     agents = AgentModels(assistant.index.store, index_dir / "models", insights=assistant.insights)

@@ -21,9 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser_app import ARGS, ROOT, App, InProcessApp, ask, new_page, open_conversation, pick_persona
-from tests.test_api import demo_index_dir
-from tests.test_browser import require_chromium
+from tests.browser_app import ROOT, App, InProcessApp, ask, new_page, open_conversation, pick_persona
+from tests.test_browser import app, browser, index_dir, page  # noqa: F401  (the same fixtures)
 
 pytestmark = pytest.mark.slow
 NO_SERVER = "http://127.0.0.1:9"  # nothing listens there: a request to it is only ever a leak
@@ -31,40 +30,10 @@ ENGLISH_STATUS = re.compile(r"\b(processing|shipped|delivered|returned|cancelled
 
 
 @pytest.fixture(scope="module")
-def index_dir() -> Path:
-    return demo_index_dir()
-
-
-@pytest.fixture(scope="module")
 def store(index_dir):
     from retrieval.store import Store
 
     return Store.load(index_dir / "store")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    path = require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=path, headless=True, args=ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture(scope="module")
-def app(index_dir):
-    app = App(index_dir, "--backend", "none")
-    yield app
-    app.close()
-
-
-@pytest.fixture()
-def page(browser, app):
-    page = new_page(browser, app.url)
-    yield page
-    page.context.close()
 
 
 def boxes_overlap(a: dict, b: dict) -> bool:

@@ -83,3 +83,21 @@ def test_the_header_names_the_model_file_not_its_alias():
         "SmolLM2-135M-Instruct Q4_1"
     assert C.model_label(SimpleNamespace(name="openai", model_id="Qwen/Qwen2.5-7B-Instruct")) == \
         "Qwen/Qwen2.5-7B-Instruct"
+
+
+def test_served_commands_log_our_lines_and_only_warnings_from_libraries(monkeypatch):
+    import logging
+
+    from ui.logs import QUIET, setup_logging
+
+    saved = {name: logging.getLogger(name).level for name in QUIET}
+    try:
+        monkeypatch.delenv("SHOPASSIST_LOG", raising=False)
+        setup_logging()
+        assert all(logging.getLogger(n).getEffectiveLevel() >= logging.WARNING for n in ("faiss.loader", "bm25s"))
+        monkeypatch.setenv("SHOPASSIST_LOG", "loud")
+        with pytest.raises(ValueError, match="SHOPASSIST_LOG"):
+            setup_logging()
+    finally:
+        for name, level in saved.items():
+            logging.getLogger(name).setLevel(level)

@@ -17,7 +17,9 @@ def short(title: str, limit: int) -> str:
         return title
     cut = title[:limit]
     space = cut.rfind(" ")
-    return (cut[:space] if space > limit // 2 else cut).rstrip(" ,-|(")
+    cut = (cut[:space] if space > limit // 2 else cut).rstrip(" ,-|(")
+    # never end on a joining word ("... Headphones with"): it reads as if something was cut off
+    return re.sub(r"(?:\s+(?:with|for|and|of|in|on|to|the|a|an|by|&|\+|-|upto|up))+$", "", cut, flags=re.I) or cut
 
 
 def money(value: float | None, currency: str = "INR") -> str:

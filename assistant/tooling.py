@@ -24,6 +24,10 @@ class ToolError(Exception):
     """A mistake in a tool call that the model (or the user) can fix: reported, not raised to the user."""
 
 
+class NotYours(ToolError):
+    """The record asked for is not the signed-in shopper's (or does not exist: the same answer either way)."""
+
+
 _SCALARS = {str: "string", int: "integer", float: "number", bool: "boolean"}
 
 

@@ -14,7 +14,7 @@ from typing import Any, Callable
 from assistant.guard import strip_instructions
 from assistant.insights_registry import Insights
 from assistant.session import Session
-from assistant.tooling import Tool, ToolError, tool
+from assistant.tooling import NotYours, Tool, ToolError, tool
 from retrieval.schema import Product
 from retrieval.search import ProductIndex
 
@@ -216,7 +216,7 @@ def order_status(ctx: ToolContext, order_id: str) -> dict:
     order = ctx.store.orders.get(str(order_id).strip().upper())
     if order is None or order.user_id != ctx.user_id:
         # same answer whether the order exists or belongs to someone else: nothing leaks
-        raise ToolError(f"no order {order_id!r} among the signed-in shopper's orders")
+        raise NotYours(f"no order {order_id!r} among the signed-in shopper's orders")
     items = [{"product_id": i.product_id, "title": ctx.store.products[i.product_id].title
               if i.product_id in ctx.store.products else i.product_id, "quantity": i.quantity,
               "unit_price": i.unit_price} for i in order.items]

@@ -28,7 +28,7 @@ import numpy as np
 from eval.harness import mean_metrics, print_table, write_results
 
 LOWER_IS_BETTER = re.compile(r"violation|latency|_ms(_|$)|error|false_claim|forbidden|rmse|mae|loss|perplexity|"
-                             r"turns_to|_seconds|memory|_mb$|_gb$", re.I)
+                             r"over_refusal|inverted|unsupported|turns_to|_seconds|memory|_mb$|_gb$", re.I)
 TIMING = re.compile(r"latency|_ms(_|$)|tokens_per_s|_seconds|_s$|ttft", re.I)
 COUNT = re.compile(r"^n(_|$)|_count$|^count", re.I)
 N_BOOT = 1000

@@ -10,6 +10,7 @@ Knows nothing about prompts, sessions or users.
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -207,6 +208,8 @@ class ProductIndex:
         return hits
 
     def _is_relevant(self, dense: float, qtok: set[str], p: Product, mode: str) -> bool:
+        if _only_fits(qtok, p):
+            return False
         cross = any(_has_cjk(t) for t in qtok) and p.lang != "zh"
         threshold = self.config.cross_lingual_threshold if cross else self.config.relevance_threshold
         if mode != "bm25" and dense >= threshold:
@@ -259,6 +262,20 @@ class ProductIndex:
     def vector_of(self, product_id: str) -> np.ndarray | None:
         pos = self.pos_of.get(product_id)
         return None if pos is None else self.vectors[pos]
+
+
+_FITS = re.compile(r"\b(?:for|compatible with|fits|works with|suitable for|designed for|made for)\b", re.I)
+
+
+def _only_fits(qtok: set[str], p: Product) -> bool:
+    """The query's words are in the title only where it says what the product fits ("cable for iPhone 14" is no
+    match for "iPhone 14"): a compatibility mention, not the product asked for."""
+    parts = _FITS.split(p.title, maxsplit=1)
+    if len(parts) < 2:
+        return False
+    head = set(tokenize(f"{parts[0]} {' '.join(p.category)}"))
+    tail = set(tokenize(parts[1]))
+    return bool(qtok & tail) and not (qtok & head)
 
 
 def _has_cjk(text: str) -> bool:

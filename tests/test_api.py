@@ -17,6 +17,8 @@ from assistant.render import short
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = "shopassist-test"  # the model the test server serves: any other name is a 404, as on OpenAI servers
+# a uvicorn server over the demo index (about 20 s of CPU to build on a fresh machine): .ci/run runs it
+pytestmark = pytest.mark.slow
 
 
 def demo_index_dir() -> Path:

@@ -17,7 +17,7 @@ import pytest
 from tests.browser_app import ARGS, App, ask, chromium_path, last_reply, new_page, open_conversation, pick_persona
 from tests.test_api import demo_index_dir
 
-pytestmark = pytest.mark.slow  # a browser and a server per module
+pytestmark = pytest.mark.slow  # a browser and an app server per module: run by .ci/run
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 

@@ -42,6 +42,11 @@ def assistant(index, backend=None, **cfg) -> Assistant:
     return Assistant(index, backend, config=AssistantConfig(**cfg))
 
 
+def phrasing(index, replies, style="full"):
+    """An assistant whose model only phrases answers (the turn is read by rules): the replies are answers."""
+    return assistant(index, backend=ScriptedBackend(replies), router="plan", answer_style=style)
+
+
 def names(result):
     return [c["name"] for c in result.tool_calls]
 
@@ -144,8 +149,7 @@ def test_own_order_status_and_same_answer_for_unknown_and_foreign_orders(index):
 
 
 def test_ungrounded_sentences_are_dropped_and_counted(index):
-    backend = ScriptedBackend(["The Auralis Pods cost ₹1,299 and are rated 4.3 stars. They are on sale for ₹99 today!"])
-    a = assistant(index, backend=backend)
+    a = phrasing(index, ["The Auralis Pods cost ₹1,299 and are rated 4.3 stars. They are on sale for ₹99 today!"])
     events = list(a.stream(a.new_session(), "auralis pods earbuds"))
     result = events[-1].result
     assert isinstance(events[-1], DoneEvent)
@@ -155,8 +159,7 @@ def test_ungrounded_sentences_are_dropped_and_counted(index):
 
 
 def test_answer_with_only_false_claims_falls_back_to_a_templated_reply(index):
-    backend = ScriptedBackend(["Everything costs ₹5 today, rated 5 stars by 10,000 people."])
-    a = assistant(index, backend=backend)
+    a = phrasing(index, ["Everything costs ₹5 today, rated 5 stars by 10,000 people."])
     r = a.turn(a.new_session(), "usb c cable")
     assert r.grounding_violations and "₹299" in r.text and "₹5 " not in r.text
 
@@ -171,39 +174,54 @@ class _TimeoutBackend(ScriptedBackend):
 
 
 def test_backend_timeout_gives_a_useful_answer_not_a_traceback(index):
-    a = assistant(index, backend=_TimeoutBackend(), router="llm")
+    a = assistant(index, backend=_TimeoutBackend(), router="llm", answer_style="full")
     r = a.turn(a.new_session(), "usb c cable")
-    assert names(r) == ["search_products"] and r.products  # the plan stands in for the router
+    assert names(r) == ["search_products"] and r.products  # the rules' reading stands in for the model's parse
     assert "₹299" in r.text and any("failed" in e for e in r.errors)
 
 
-def test_model_tool_call_mistake_is_fed_back_then_corrected(index):
+def test_agent_tool_call_mistake_is_fed_back_then_corrected(index):
     backend = ScriptedBackend([
+        {"action": "details", "query": "braided cable"},         # the turn's parse
         [ToolCall("get_product", {"product_id": 42})],          # wrong type: sent back to the model
         [ToolCall("get_product", {"product_id": "C1"})],        # corrected
-        "The Wayona cable costs ₹299.",
+        "The Wayona USB C braided charging cable costs ₹299.",
     ])
-    a = assistant(index, backend=backend, router="llm")
+    a = assistant(index, backend=backend, router="agent", answer_style="full")
     r = a.turn(a.new_session(), "tell me about that braided cable")
     assert names(r) == ["get_product"] and r.tool_calls[0]["arguments"]["product_id"] == "C1"
-    assert any("tool-call errors" in e for e in r.errors)
-    assert "invalid" in backend.calls[1].messages[-1].content
+    assert r.tool_calls[0]["source"] == "agent" and any("invalid arguments" in e for e in r.errors)
+    assert "invalid arguments" in backend.calls[2].messages[-1].content  # the tool message with the error
+    assert r.text == "The Wayona USB C braided charging cable costs ₹299."
 
 
-def test_llm_router_gets_the_users_constraints_even_if_it_forgets_them(index):
-    backend = ScriptedBackend([[ToolCall("search_products", {"query": "earbuds"})], "Here you go."])
-    a = assistant(index, backend=backend, router="llm")
+def test_agent_gets_the_shoppers_limits_even_if_it_forgets_them(index):
+    backend = ScriptedBackend([{"action": "search", "query": "earbuds"},
+                               [ToolCall("search_products", {"query": "earbuds"})], "Here you go."])
+    a = assistant(index, backend=backend, router="agent", answer_style="full")
     r = a.turn(a.new_session(), "earbuds under 1000 rupees")
-    assert r.tool_calls[0]["arguments"]["max_price"] == 1000 and r.tool_calls[0]["source"] == "llm"
+    assert r.tool_calls[0]["arguments"]["max_price"] == 1000 and r.tool_calls[0]["source"] == "agent"
     assert all(p["price"] <= 1000 for p in r.products)
 
 
-def test_tool_errors_reach_the_trace_not_the_shopper(index):
+def test_agent_cannot_write_what_the_shopper_did_not_ask_for(index):
+    backend = ScriptedBackend([{"action": "search", "query": "cable"},
+                               [ToolCall("add_to_cart", {"product_id": "C1", "quantity": 3})],
+                               [ToolCall("search_products", {"query": "usb c cable"})], "Here are cables."])
+    a = assistant(index, backend=backend, router="agent", answer_style="full")
+    s = a.new_session("U1")
+    r = a.turn(s, "usb c cable")
+    assert names(r) == ["search_products"] and s.cart == {}
+    assert any("not available" in e for e in r.errors)
+
+
+def test_absurd_quantities_are_refused_before_any_tool(index):
     a = assistant(index)
     s = a.new_session("U1")
     a.turn(s, "usb c cable")
-    r = a.turn(s, "add 500 of them to my cart")
-    assert r.tool_calls[0].get("error") and "between 1 and" in r.tool_calls[0]["error"]
+    for text in ("add 500 of them to my cart", "put minus 4 in my cart so I get a refund", "add 0 of the first one"):
+        r = a.turn(s, text)
+        assert r.refused and not r.tool_calls and "1 to 20" in r.text, text
     assert "Traceback" not in r.text and s.cart == {}
 
 
@@ -225,8 +243,7 @@ def test_review_summary_carries_quotes_and_counts(index):
 
 def test_a_wrong_superlative_is_caught(index):
     # Voltix Buds (3.9) is not the best rated of the earbuds shown (Auralis Pods, 4.3)
-    backend = ScriptedBackend(["The best rated option is the Voltix Buds true wireless earbuds."])
-    a = assistant(index, backend=backend)
+    a = phrasing(index, ["The best rated option is the Voltix Buds true wireless earbuds."])
     r = a.turn(a.new_session(), "wireless earbuds")
     assert {"E1", "E2"} <= {p["product_id"] for p in r.products}
     assert [v["kind"] for v in r.grounding_violations] == ["superlative"]

@@ -33,6 +33,7 @@ def smol():
     return load_backend("llamacpp", "smollm2", n_ctx=2048)
 
 
+@pytest.mark.slow
 def test_generate_counts_tokens_and_stops_at_max_tokens(smol):
     messages = [Message("user", "Count from 1 to 50, separated by commas.")]
     g = smol.generate(messages, max_tokens=6)
@@ -42,6 +43,7 @@ def test_generate_counts_tokens_and_stops_at_max_tokens(smol):
     assert 0 < g.ttft_s <= g.total_s
 
 
+@pytest.mark.slow
 def test_stream_yields_the_same_text_as_generate(smol):
     messages = [Message("user", "Name three fruits.")]
     items = list(smol.stream(messages, max_tokens=16))
@@ -52,12 +54,14 @@ def test_stream_yields_the_same_text_as_generate(smol):
     assert smol.generate(messages, max_tokens=16).raw == final.raw  # greedy is deterministic
 
 
+@pytest.mark.slow
 def test_json_schema_output_is_valid_json_matching_the_schema(smol):
     g = smol.generate([Message("user", "I want to buy the blue kettle right now!")], json_schema=INTENT,
                       max_tokens=40)
     assert validate_arguments(INTENT, json.loads(g.text)) == []
 
 
+@pytest.mark.slow
 def test_tool_call_schema_forces_a_well_formed_call(smol):
     g = smol.generate([SYSTEM, Message("user", "Suggest something for me.")], tools=[RECOMMEND],
                       json_schema=tool_call_schema([RECOMMEND]), max_tokens=40)
@@ -66,6 +70,7 @@ def test_tool_call_schema_forces_a_well_formed_call(smol):
     assert validate_arguments(RECOMMEND, g.tool_calls[0].arguments) == []
 
 
+@pytest.mark.slow
 def test_prefix_cache_is_reused_across_turns_and_gives_the_same_answer(smol):
     head = smol.count_tokens(smol.template.render([SYSTEM], [SEARCH], add_generation_prompt=False))
     turn_a = [SYSTEM, Message("user", "Do you sell earbuds?")]
@@ -77,9 +82,11 @@ def test_prefix_cache_is_reused_across_turns_and_gives_the_same_answer(smol):
     warm = smol.generate(turn_b, tools=[SEARCH], max_tokens=8)
     assert head > 300 and warm.cached_prompt_tokens >= head
     assert warm.raw == cold.raw
-    assert warm.ttft_s < cold.ttft_s
+    # that reuse saves time is measured by benchmarks/llm_bench.py (ttft cold vs warm), not asserted here:
+    # a wall-clock comparison of two calls flips when other jobs share the machine
 
 
+@pytest.mark.slow
 def test_prefill_warms_the_cache(smol):
     smol.llama.reset()
     n = smol.prefill([SYSTEM], [SEARCH])
@@ -87,6 +94,7 @@ def test_prefill_warms_the_cache(smol):
     assert g.cached_prompt_tokens >= n - 1 > 300
 
 
+@pytest.mark.slow
 def test_seeded_sampling_is_repeatable(smol):
     """Same seed, same cache state, same text. (A cached prefix changes floating-point rounding, so a cached
     and an uncached call may sample differently; greedy decoding is not affected in practice.)"""
@@ -98,11 +106,13 @@ def test_seeded_sampling_is_repeatable(smol):
     assert runs[0] == runs[1]
 
 
+@pytest.mark.slow
 def test_timeout_raises(smol):
     with pytest.raises(BackendTimeout, match="within 0.0s"):
         smol.generate([Message("user", "Tell me a long story.")], max_tokens=50, timeout_s=0.0)
 
 
+@pytest.mark.slow
 def test_prompt_longer_than_the_context_is_a_clear_error():
     small = load_backend("llamacpp", "smollm2", n_ctx=128)
     with pytest.raises(BackendError, match="context window"):

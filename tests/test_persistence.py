@@ -112,7 +112,7 @@ def test_a_failing_store_leaves_the_cart_unchanged_and_says_so(index, tmp_path):
 CHILD = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    from assistant.engine import Assistant
+    from assistant.engine import Assistant, AssistantConfig
     from assistant.llm.scripted import ScriptedBackend
     from assistant.persistence import SessionStore
     from retrieval.search import ProductIndex
@@ -125,7 +125,8 @@ CHILD = textwrap.dedent("""
         return "never"
 
     backend = ScriptedBackend(["Added it to your cart.", block])
-    a = Assistant(ProductIndex.load(index_dir), backend, sessions=SessionStore(db))
+    config = AssistantConfig(router="plan", answer_style="full")  # the model phrases each answer
+    a = Assistant(ProductIndex.load(index_dir), backend, config=config, sessions=SessionStore(db))
     session = a.new_session("U1")
     a.turn(session, "add PK001 to my cart")
     a.turn(session, "add 2 units of PC001 to my cart")

@@ -20,7 +20,8 @@ def main(args: argparse.Namespace) -> int:
 
     setup_logging()
     index_dir = resolve_index(args.index)
-    assistant, note = load_for_serving(index_dir, args.backend, args.model, args.base_url, args.sessions)
+    assistant, note = load_for_serving(index_dir, args.backend, args.model, args.base_url, args.sessions,
+                                       args.router, args.answer_style)
     agents = AgentModels(assistant.index.store, index_dir / "models", insights=assistant.insights)
     name = f"shopassist-{args.model or args.backend}" if not note else "shopassist-templated"
     uvicorn.run(create_app(assistant, agents, model_name=name, backend_note=note), host=args.host, port=args.port,

@@ -10,8 +10,8 @@ import argparse
 import json
 import sys
 
+from assistant.app import BACKENDS, add_turn_arguments
 from assistant.render import money
-from ui.commands.serve import BACKENDS
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -20,6 +20,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", help="model for the backend")
     p.add_argument("--base-url", help="server URL for --backend openai")
     p.add_argument("--user", help="signed-in user id (default: a guest)")
+    add_turn_arguments(p)
 
 
 def run_turn(assistant, session, text: str, out=sys.stdout) -> None:
@@ -50,9 +51,10 @@ def run_turn(assistant, session, text: str, out=sys.stdout) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from ui.commands.serve import load_for_serving
+    from assistant.app import load_for_serving
 
-    assistant, note = load_for_serving(args.index, args.backend, args.model, args.base_url)
+    assistant, note = load_for_serving(args.index, args.backend, args.model, args.base_url,
+                                       router=args.router, answer_style=args.answer_style)
     if note:
         print(f"warning: {note}", file=sys.stderr)
     session = assistant.new_session(args.user)

@@ -176,6 +176,7 @@ def test_real_cpu_model_end_to_end(browser, index_dir):
         page = new_page(browser, app.url, timeout_ms=300_000)
         header = page.inner_text("body")
         assert "LLM: llamacpp" in header and "Warning" not in header, app.output()
+        assert "Qwen2.5-Coder-0.5B-Instruct Q4_K_M" in header and "qwen0.5b" not in header  # the file, not the alias
         ask(page, "power bank", ".sa-card")
         tokens = int(page.get_attribute("#turn-status .sa-status", "data-prompt-tokens"))
         assert tokens > 50, "the model was not called"  # the answer prompt went through llama.cpp

@@ -101,3 +101,17 @@ def test_served_commands_log_our_lines_and_only_warnings_from_libraries(monkeypa
     finally:
         for name, level in saved.items():
             logging.getLogger(name).setLevel(level)
+
+
+def test_a_finished_tool_call_replaces_its_running_step():
+    """The engine sends each tool event with its own copy of the call: the chat still shows one step per call."""
+    from assistant.engine import ToolEvent
+    from ui.shopper import Shopper
+
+    messages = [{"role": "user", "content": "power bank"}]
+    for done in (False, True):
+        Shopper._show(ToolEvent({"name": "search_products", "arguments": {"query": "power bank"},
+                                 **({"result": {"products": []}, "ms": 12.0} if done else {})}, done), messages)
+    Shopper._show(ToolEvent({"name": "get_product", "arguments": {"product_id": "P1"}}, False), messages)
+    steps = [m["metadata"] for m in messages if m.get("metadata")]
+    assert [s["status"] for s in steps] == ["done", "pending"] and "search\\_products" in steps[0]["title"]

@@ -44,7 +44,7 @@ LABELS = {
 
 CSS = """
 .sa-cards { display: flex; flex-wrap: wrap; gap: 12px; }
-.sa-card-col { flex: 0 1 220px !important; max-width: 240px !important; }
+.sa-card-col { flex: 0 1 220px !important; max-width: 240px !important; justify-content: space-between; }
 .sa-notice { color: #991b1b; font-weight: 600; }
 .sa-card { border: 1px solid #d9dee5; border-radius: 10px; padding: 10px; background: #fff; color: #1f2937;
   display: flex; flex-direction: column; gap: 4px; min-height: 100%; }

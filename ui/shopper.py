@@ -122,17 +122,23 @@ class Shopper:
     @staticmethod
     def _show(event, messages: list[dict[str, Any]]) -> None:
         if isinstance(event, ToolEvent):
+            # a finished call replaces its running step: the latest pending step of that tool (the engine sends
+            # each event with its own copy of the call, so identity cannot pair them)
             call = event.call
-            key = f"tool-{id(call)}"
-            meta = {"title": C.tool_title(call), "id": key, "status": "done" if event.done else "pending"}
+            head = md_text(f"tool · {call['name']}(")
+            pending = next((i for i in range(len(messages) - 1, -1, -1)
+                            if (messages[i].get("metadata") or {}).get("status") == "pending"
+                            and messages[i]["metadata"]["title"].startswith(head)), None)
+            meta = {"title": C.tool_title(call), "id": f"tool-{len(messages)}",
+                    "status": "done" if event.done else "pending"}
             if event.done:
                 meta["duration"] = round((call.get("ms") or 0) / 1000, 3)
             msg = {"role": "assistant", "content": C.tool_body(call), "metadata": meta}
-            index = next((i for i, m in enumerate(messages) if (m.get("metadata") or {}).get("id") == key), None)
-            if index is None:
-                messages.append(msg)
+            if event.done and pending is not None:
+                msg["metadata"]["id"] = messages[pending]["metadata"]["id"]
+                messages[pending] = msg
             else:
-                messages[index] = msg
+                messages.append(msg)
         elif isinstance(event, TextEvent):
             last = messages[-1]
             if last["role"] != "assistant" or last.get("metadata"):

@@ -18,6 +18,7 @@ from typing import Any
 from eval.compare import headline, task_of
 from eval.report_figures import Figure
 from eval.report_read import is_num
+from ui.markup import md_text
 
 
 @dataclass
@@ -145,22 +146,24 @@ def _table_md(cols: list[str], rows: list[list[Any]]) -> str:
 
 
 def _case_md(row: dict[str, Any]) -> str:
-    lines = [f"- **{row.get('id', '')}**"]
+    """One case in Markdown; its texts (shoppers' words, replies, product titles) only ever as text."""
+    lines = [f"- **{md_text(row.get('id', ''))}**"]
     if row.get("_query"):
         q = row["_query"]
-        lines.append(f"  query: `{q['query']}` filters {json.dumps(q.get('filters') or {}, ensure_ascii=False)}")
+        lines.append(f"  query: {md_text(q['query'])} filters "
+                     f"{md_text(json.dumps(q.get('filters') or {}, ensure_ascii=False))}")
     if row.get("goal"):
-        lines.append(f"  goal: {row['goal']}")
+        lines.append(f"  goal: {md_text(row['goal'])}")
     scalars = [f"{k}={fmt(v)}" for k, v in _scalars(row)]
     if scalars:
         lines.append("  " + ", ".join(scalars))
     for i, t in enumerate(row.get("transcript") or [], 1):
-        lines.append(f"  {i}. shopper: {t.get('user', '')}")
-        lines.append(f"     assistant: {str(t.get('reply', '')).replace(chr(10), ' ')}")
+        lines.append(f"  {i}. shopper: {md_text(str(t.get('user', '')).replace(chr(10), ' '))}")
+        lines.append(f"     assistant: {md_text(str(t.get('reply', '')).replace(chr(10), ' '))}")
         tools = ", ".join(c["name"] + ("(error)" if c.get("error") else "") for c in t.get("tools") or [])
         if tools or t.get("products"):
             products = ", ".join(map(str, (t.get("products") or [])[:6]))
-            lines.append(f"     tools: {tools or '-'}; products: {products or '-'}")
+            lines.append(f"     tools: {md_text(tools or '-')}; products: {md_text(products or '-')}")
     return "\n".join(lines)
 
 

@@ -19,7 +19,9 @@ Extension: the completion (and, when streaming, the final chunk) carries `"shopa
 `session_id`, `user`, `intent`, `lang`, `products` (the cards shown), `tool_calls` (name, arguments, ms,
 error), `refused`, `no_match`, `comparison`, `review_summary`, `cart` and `timings`; streamed tool steps
 arrive as chunks with an empty delta and `"shopassist": {"tool": {...}}`. Clients that do not know the
-field ignore it. Errors are OpenAI-shaped JSON: `{"error": {"message", "type", "param", "code"}}`.
+field ignore it. Errors are OpenAI-shaped JSON: `{"error": {"message", "type", "param", "code"}}`, also for
+unknown routes and methods (ui/api_errors.py); a `model` other than the served one is a 404
+`model_not_found`, as OpenAI servers answer. A stream forwards each text piece the engine yields at once.
 
 A leaf: it translates HTTP to `Assistant.stream` events and back, nothing more.
 """
@@ -45,6 +47,7 @@ from assistant.session import Session
 from ui.auth import Authenticator, caller, requested_user
 from ui.observability import Metrics, TurnObserver
 from ui.operations import install_operations
+from ui.api_errors import check_model, install_error_handlers
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_MESSAGES = 100
@@ -199,7 +202,10 @@ def create_app(assistant: Assistant, agent_models: AgentModels | None = None, mo
     observer = install_operations(app, assistant, auth=auth, metrics=metrics)
     sessions = Sessions(assistant)
     store = assistant.index.store
+    served = list(dict.fromkeys([model_name, "shopassist"]))  # its own name, and the name the docs use
     agents = agent_models or AgentModels(store, insights=assistant.insights)
+
+    install_error_handlers(app)
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError):
@@ -213,12 +219,14 @@ def create_app(assistant: Assistant, agent_models: AgentModels | None = None, mo
 
     @app.get("/v1/models")
     def models():
-        return {"object": "list", "data": [{"id": model_name, "object": "model", "created": 0,
-                                            "owned_by": "shopassist"}]}
+        return {"object": "list", "data": [{"id": m, "object": "model", "created": 0, "owned_by": "shopassist"}
+                                           for m in served]}
 
     @app.post("/v1/chat/completions")
     async def chat_completions(request: Request):
         data = await read_json(request)
+        if (unknown := check_model(data, served)) is not None:
+            return unknown
         req = parse_chat(data, requested_user(request))
         req.user = caller(request).resolve_user(req.user)
         sid = request.headers.get("x-session-id")

@@ -30,6 +30,7 @@ EVAL_TASKS = {
     "shopbench": "eval.shopbench_task",
     "report": "eval.report",
     "compare": "eval.compare",
+    "console": "eval.console_task",
 }
 TRAIN_TASKS = {
     "sentiment": "ui.commands.train",

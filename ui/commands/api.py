@@ -7,7 +7,6 @@ proxy that authenticates). Traces go to the console or OTLP with `--traces` ($SH
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 from pathlib import Path
@@ -65,7 +64,9 @@ def main(args: argparse.Namespace) -> int:
     from assistant.telemetry import configure_tracing
     from ui.api import create_app
 
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    from ui.logs import setup_logging
+
+    setup_logging()
     configure_tracing(args.traces)
     auth = build_auth(args)
     if auth is None:

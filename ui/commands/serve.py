@@ -38,7 +38,9 @@ def resolve_index(index: str | None) -> Path:
 
 
 def main(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    from ui.logs import setup_logging
+
+    setup_logging()
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     from ui.shopper import build_app, launch
 

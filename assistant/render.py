@@ -11,15 +11,14 @@ from typing import Any
 
 
 def short(title: str, limit: int) -> str:
-    """A title cut at a word boundary (and at the first spec separator), never mid-word."""
-    title = re.split(r"\s[|(,]|,\s", title, maxsplit=1)[0].strip() or title
-    if len(title) <= limit:
-        return title
-    cut = title[:limit]
-    space = cut.rfind(" ")
-    cut = (cut[:space] if space > limit // 2 else cut).rstrip(" ,-|(")
-    # never end on a joining word ("... Headphones with"): it reads as if something was cut off
-    return re.sub(r"(?:\s+(?:with|for|and|of|in|on|to|the|a|an|by|&|\+|-|upto|up))+$", "", cut, flags=re.I) or cut
+    """A title cut after a whole word and marked "…" (assistant.titles), never ending on a joining word."""
+    from assistant.titles import ELLIPSIS, clip
+
+    cut = clip(title, limit)
+    if not cut.endswith(ELLIPSIS):
+        return cut
+    head = re.sub(r"(?:\s+(?:with|for|and|of|in|on|to|the|a|an|by|upto|up))+$", "", cut[:-1], flags=re.I)
+    return (head or cut[:-1]) + ELLIPSIS
 
 
 def display_title(card: dict[str, Any], lang: str) -> str:

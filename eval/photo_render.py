@@ -31,6 +31,7 @@ class BoxPicture:
     image: object          # PIL RGB image
     lines: list[str]       # every text line drawn, in reading order (the OCR ground truth)
     name: str              # the product-name text on the box
+    name_lines: list[str]  # the brand and name lines (the large print that identifies the product)
 
 
 def font_path(name: str) -> Path | None:
@@ -120,7 +121,8 @@ def render_box(product, rng: random.Random, width: int = 760) -> BoxPicture:
         draw.rectangle([x0 - 8, y0 - 6, width - 10, height - 8], fill=(250, 230, 60))
         draw.text((x0, y0), sticker, font=font, fill=(20, 20, 20))
         lines.append(sticker)
-    return BoxPicture(img, lines, " ".join([product.brand or ""] + wrapped).strip())
+    name_lines = [t for t in [(product.brand or "").strip()] + wrapped if t]
+    return BoxPicture(img, lines, " ".join(name_lines), name_lines)
 
 
 def _text(draw, text: str, font_file: str, size: int, y: int, fill, lines: list[str], width: int) -> int:

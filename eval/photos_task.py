@@ -7,7 +7,8 @@ uneven light, noise, JPEG 35-75). The picture's JPEG bytes go through the same p
 upload (assistant.photo: decode, OCR, reading, then the engine's turn over a fresh session).
 
 Metrics: recall@1 / recall@5 (the product is the first / among the cards shown), OCR character
-accuracy (1 - edit distance / length, over the text drawn, case and spaces ignored, lines aligned),
+accuracy (1 - edit distance / length, over the text drawn, case and spaces ignored, lines aligned; and
+`name_char_accuracy` over the brand and name lines alone, the large print that identifies the product),
 read_rate (a query was read at all), the same recall with perfect OCR (`oracle_recall@1`: reading and
 search alone), OCR latency per picture, and with `--absent-index` pictures of another store's products,
 for which the reply must say that nothing matches (`absent_no_match_rate`). All figures come from
@@ -25,7 +26,7 @@ import numpy as np
 
 from eval.harness import Case, percentile, print_table, run_meta, run_task, write_results
 
-KEYS = ["recall@1", "recall@5", "oracle_recall@1", "char_accuracy", "read_rate", "ocr_ms_p50", "ocr_ms_p95",
+KEYS = ["recall@1", "recall@5", "oracle_recall@1", "char_accuracy", "name_char_accuracy", "read_rate", "ocr_ms_p50", "ocr_ms_p95",
         "photo_turn_ms_p50", "n"]
 
 
@@ -69,6 +70,22 @@ def char_accuracy(truth_lines: Sequence[str], read_lines: Sequence[str]) -> floa
     return max(0.0, 1.0 - edit_distance(reference, hypothesis) / len(reference))
 
 
+def line_accuracy(truth_lines: Sequence[str], read_lines: Sequence[str]) -> float:
+    """1 - CER of the given lines alone (the brand and name), each against the read line closest to it; read
+    lines that match none of them (small print, background words) do not count against it."""
+    import difflib
+
+    truth = [_norm(t) for t in truth_lines if _norm(t)]
+    read = [_norm(r) for r in read_lines if _norm(r)]
+    if not truth:
+        return 1.0
+    errors = 0
+    for t in truth:
+        best = max(read, key=lambda r: difflib.SequenceMatcher(None, t, r).ratio(), default="")
+        errors += min(edit_distance(t, best), len(t))
+    return 1.0 - errors / sum(len(t) for t in truth)
+
+
 def recall_at(shown: Sequence[str], gold: str, k: int) -> float:
     return 1.0 if gold in list(shown)[:k] else 0.0
 
@@ -105,7 +122,8 @@ class PhotoTask:
         read = result.tool_calls[0].get("result") or {}
         return {"shown": [p["product_id"] for p in result.products], "no_match": result.no_match,
                 "lines": [ln["text"] for ln in read.get("lines", [])], "query": read.get("query", ""),
-                "truth": truth, "ocr_ms": (read.get("timings") or {}).get("total_ms"), "turn_ms": turn_ms,
+                "truth": truth, "name_lines": box.name_lines, "ocr_ms": (read.get("timings") or {}).get("total_ms"),
+                "det_ms": (read.get("timings") or {}).get("det_ms"), "turn_ms": turn_ms,
                 "oracle": self._oracle(box.lines) if case.meta["present"] else None, "reply": result.text[:300]}
 
     def _oracle(self, lines: list[str]) -> list[str]:
@@ -124,8 +142,10 @@ class PhotoTask:
     def evaluate(self, case: Case, out: dict[str, Any]) -> dict[str, Any]:
         row: dict[str, Any] = {"level": case.meta["level"], "lang": case.meta["lang"], "present": case.meta["present"],
                                "char_accuracy": char_accuracy(out["truth"], out["lines"]),
+                               "name_char_accuracy": line_accuracy(out["name_lines"], out["lines"]),
                                "read_rate": 1.0 if out["query"] else 0.0, "ocr_ms": out["ocr_ms"],
-                               "turn_ms": out["turn_ms"], "query": out["query"], "shown": out["shown"][:5]}
+                               "det_ms": out["det_ms"], "turn_ms": out["turn_ms"], "query": out["query"],
+                               "lines": out["lines"], "shown": out["shown"][:5]}
         if case.meta["present"]:
             shown = [] if out["no_match"] else out["shown"]
             row.update({"recall@1": recall_at(shown, case.expected, 1), "recall@5": recall_at(shown, case.expected, 5),
@@ -157,7 +177,7 @@ def summarise(rows: list[dict]) -> dict[str, Any]:
                            "ocr_ms_p50": percentile(ocr, 50), "ocr_ms_p95": percentile(ocr, 95),
                            "ocr_ms_mean": float(np.mean(ocr)) if ocr else float("nan"),
                            "photo_turn_ms_p50": percentile([r["turn_ms"] for r in rows], 50)}
-    for key in ("recall@1", "recall@5", "oracle_recall@1", "char_accuracy", "read_rate"):
+    for key in ("recall@1", "recall@5", "oracle_recall@1", "char_accuracy", "name_char_accuracy", "read_rate"):
         out[key] = float(np.mean([r[key] for r in present])) if present else float("nan")
     if absent:
         out["absent_no_match_rate"] = float(np.mean([r["said_no_match"] for r in absent]))

@@ -25,8 +25,11 @@ _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+(?:\.\d+)?[A-Z
 _TOKEN = re.compile(r"[\u4e00-\u9fff]+|[A-Za-z0-9][A-Za-z0-9.+\-/']*[A-Za-z0-9+]|[A-Za-z0-9]")
 _CAPACITY = re.compile(r"^\d+(?:\.\d+)?(?:mah|gb|tb|mb|w|kw|l|ml|v|hz|mm|cm|m|ft|inch|in|kg|g|mp|k|pcs|pack)$", re.I)
 _UNIT = re.compile(r"^(?:mah|gb|tb|w|l|ml|v|hz|mm|cm|inch|kg|g|mp)$", re.I)
+# lines that never name the product: prices, ratings, links, barcodes, and a shop page's own buttons
 _NOISE_LINE = re.compile(r"(?:₹|\$|¥|￥|€|\brs\.?\s*\d|\bmrp|\binr\b|https?:|www\.|\.com\b|@|\d{8,}|"
-                         r"价格|售价|原价|促销|客服|电话)", re.I)
+                         r"价格|售价|原价|促销|客服|电话|★|☆|\bratings?\b|\breviews?\b|评分|评价|"
+                         r"\badd to (?:cart|bag|basket)\b|\bbuy now\b|加入购物车|立即购买|"
+                         r"^\W*(?:[^\w\s]\s*\d[\d,.]*|[^\x00-\x7f\d\s]\d[\d,.]*|\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+\.\d\d)\W*$)", re.I)
 # OCR confuses these in words that are otherwise letters ("b0At" -> "boAt")
 _LOOKALIKE = str.maketrans({"0": "o", "1": "l", "5": "s", "8": "b", "|": "l"})
 
@@ -69,26 +72,34 @@ class PhotoReader:
                 dropped.append(line.text)
         chosen = self._most_prominent(useful)
         words = _dedupe([w for _, _, ws in chosen for w in ws])
-        brand = next((self.brands[w.lower()] for w in words if w.lower() in self.brands), None)
+        # the brand: the store brand named most often on the picture, then the one printed largest
+        counts: dict[str, int] = {}
+        for _, _, ws in useful:
+            for w in ws:
+                if w.lower() in self.brands:
+                    counts[w.lower()] = counts.get(w.lower(), 0) + 1
+        named = [(-counts[w.lower()], -line.height, order, w) for order, line, ws in chosen for w in ws
+                 if w.lower() in self.brands]
+        brand = self.brands[min(named)[3].lower()] if named else None
         if brand and words and words[0] != brand:
             words = [brand] + [w for w in words if w != brand]
         words = words[:MAX_WORDS]
         return Reading(" ".join(words), brand, [w for w in words if _is_model(w)],
                        [w for w in words if _CAPACITY.match(w)], [line.text for _, line, _ in chosen], dropped)
 
-    @staticmethod
-    def _most_prominent(useful: list) -> list:
-        """The lines with the tallest text until MAX_WORDS words, back in reading order. The reference height
-        is the second tallest line's (the brand alone is often the tallest); smaller print is left out
-        once a few words are in."""
-        by_height = sorted(useful, key=lambda x: -x[1].height)
+    def _most_prominent(self, useful: list) -> list:
+        """The lines with the tallest text until MAX_WORDS words, back in reading order. Lines of about the
+        same height (one font size, seen at an angle) count as equally tall and go in reading order. The
+        reference height is the second tallest line's (the brand alone is often the tallest); smaller
+        print is left out once a few words are in."""
+        by_height = _tiers(useful)
         reference = by_height[1][1].height if len(by_height) > 1 else 0.0
         chosen, count = [], 0
         for order, line, words in by_height:
             if count >= MAX_WORDS:
                 break
-            if count >= 3 and line.height < SMALL_PRINT * reference:  # small print: only its model numbers
-                words = [w for w in words if _is_model(w) or _CAPACITY.match(w)]
+            if count >= 3 and line.height < SMALL_PRINT * reference:  # small print: brands and model numbers
+                words = [w for w in words if _is_model(w) or _CAPACITY.match(w) or w.lower() in self.brands]
             if words:
                 chosen.append((order, line, words))
                 count += len(words)
@@ -159,6 +170,17 @@ class PhotoReader:
         return run if len(known) * 2 >= len(words) else "".join(known)
 
 
+def _tiers(useful: list, step: float = 0.8) -> list:
+    """(order, line, words) items, tallest size tier first and in reading order within a tier; a new tier
+    starts below `step` times the height of the tier's tallest line."""
+    items, tier, top = [], 0, None
+    for item in sorted(useful, key=lambda x: -x[1].height):
+        if top is None or item[1].height < step * top:
+            tier, top = tier + 1, item[1].height
+        items.append((tier, item))
+    return [item for _, item in sorted(items, key=lambda x: (x[0], x[1][0]))]
+
+
 def _word_break(text: str, knows, longest: int = 18) -> list[str] | None:
     """The fewest store words (>= 2 letters each) that spell `text` exactly; None when there are none."""
     if len(text) > 40:
@@ -174,10 +196,12 @@ def _word_break(text: str, knows, longest: int = 18) -> list[str] | None:
 
 
 def _is_model(tok: str) -> bool:
-    """Letters and digits together ("A141", "WH-1000XM4", "S23"), but not a capacity ("65W", "128GB")."""
+    """Letters and digits together ("A141", "WH-1000XM4", "S23"), but not a capacity ("65W", "128GB") nor a
+    word run into a number ("ReffairAX30": split instead)."""
     core = tok.replace("-", "").replace("/", "")
+    longest_word = max((len(run) for run in re.findall(r"[A-Za-z]+", core)), default=0)
     return (any(ch.isdigit() for ch in core) and any(ch.isalpha() for ch in core) and core.isalnum()
-            and not _CAPACITY.match(tok)) and not ("\u4e00" <= tok[0] <= "\u9fff")
+            and longest_word <= 4 and not _CAPACITY.match(tok)) and not ("\u4e00" <= tok[0] <= "\u9fff")
 
 
 def _dedupe(words: list[str]) -> list[str]:

@@ -10,13 +10,16 @@ Metrics: recall@1 / recall@5 (the product is the first / among the cards shown),
 accuracy (1 - edit distance / length, over the text drawn, case and spaces ignored, lines aligned; and
 `name_char_accuracy` over the brand and name lines alone, the large print that identifies the product),
 read_rate (a query was read at all), the same recall with perfect OCR (`oracle_recall@1`: reading and
-search alone), OCR latency per picture, and with `--absent-index` pictures of another store's products,
-for which the reply must say that nothing matches (`absent_no_match_rate`). All figures come from
-rendered pictures, never from camera photos.
+search alone: the brand and name lines read perfectly), OCR latency per picture, and with `--absent-index` pictures of another store's products,
+for which the reply must say that nothing matches (`absent_no_match_rate`). `--source screens` uses
+phone-sized screenshots of a product page taken by headless Chromium instead (eval/photo_screens.py;
+level `clean`: the screenshot as is, `damaged`: that screenshot photographed badly, as a phone photo of
+a screen would be). All figures come from rendered pictures, never from camera photos.
 """
 from __future__ import annotations
 
 import argparse
+import io
 import random
 import time
 from pathlib import Path
@@ -53,37 +56,35 @@ def _norm(text: str) -> str:
     return "".join(text.lower().split())
 
 
-def char_accuracy(truth_lines: Sequence[str], read_lines: Sequence[str]) -> float:
-    """1 - CER over the drawn text: each read line is put beside the drawn line it resembles most (OCR
-    reads rotated pictures in another order), then the texts are compared; 0 when nothing right was read."""
+def _aligned(truth: list[str], read: list[str]) -> list[str]:
+    """For each drawn line, the read lines (in reading order) whose characters are most found in it: OCR
+    splits, joins and reorders lines (rotation), and a wrapped title comes back as several lines."""
     import difflib
 
-    truth = [_norm(t) for t in truth_lines if _norm(t)]
-    if not truth:
-        return 1.0 if not any(_norm(r) for r in read_lines) else 0.0
     slots: list[list[str]] = [[] for _ in truth]
-    for line in (_norm(r) for r in read_lines):
-        if line:
-            best = max(range(len(truth)), key=lambda i: difflib.SequenceMatcher(None, truth[i], line).ratio())
-            slots[best].append(line)
-    reference, hypothesis = "".join(truth), "".join("".join(s) for s in slots)
-    return max(0.0, 1.0 - edit_distance(reference, hypothesis) / len(reference))
+    for line in read:
+        def found(i: int) -> tuple[float, float]:
+            m = difflib.SequenceMatcher(None, truth[i], line, autojunk=False)
+            return sum(b.size for b in m.get_matching_blocks()) / len(line), m.ratio()
+        slots[max(range(len(truth)), key=found)].append(line)
+    return ["".join(s) for s in slots]
 
 
-def line_accuracy(truth_lines: Sequence[str], read_lines: Sequence[str]) -> float:
-    """1 - CER of the given lines alone (the brand and name), each against the read line closest to it; read
-    lines that match none of them (small print, background words) do not count against it."""
-    import difflib
-
+def char_accuracy(truth_lines: Sequence[str], read_lines: Sequence[str], only: Sequence[str] | None = None) -> float:
+    """1 - CER over the text drawn (case and spaces ignored), each read line put beside the drawn line it
+    belongs to; with `only`, scored over those drawn lines alone (the others still absorb their read lines,
+    so background words and small print do not count against the name). 0 when nothing right was read."""
     truth = [_norm(t) for t in truth_lines if _norm(t)]
     read = [_norm(r) for r in read_lines if _norm(r)]
     if not truth:
+        return 1.0 if not read else 0.0
+    hyp = _aligned(truth, read) if read else [""] * len(truth)
+    keep = {_norm(o) for o in only} if only is not None else set(truth)
+    pairs = [(t, h) for t, h in zip(truth, hyp) if t in keep]
+    if not pairs:
         return 1.0
-    errors = 0
-    for t in truth:
-        best = max(read, key=lambda r: difflib.SequenceMatcher(None, t, r).ratio(), default="")
-        errors += min(edit_distance(t, best), len(t))
-    return 1.0 - errors / sum(len(t) for t in truth)
+    errors = sum(min(edit_distance(t, h), len(t)) for t, h in pairs)
+    return max(0.0, 1.0 - errors / sum(len(t) for t, _ in pairs))
 
 
 def recall_at(shown: Sequence[str], gold: str, k: int) -> float:
@@ -95,23 +96,43 @@ def recall_at(shown: Sequence[str], gold: str, k: int) -> float:
 class PhotoTask:
     """Cases: (product, damage level, present in the store or not). Output: what the photo turn showed."""
 
-    def __init__(self, photos, cases: list[Case], images_dir: Path | None = None):
-        self.photos, self._cases, self.images_dir = photos, cases, images_dir
-        self.name = f"photos/{photos.engine}"
+    def __init__(self, photos, cases: list[Case], images_dir: Path | None = None, source: str = "boxes"):
+        self.photos, self._cases, self.images_dir, self.source = photos, cases, images_dir, source
+        self.name = f"photos/{source}/{photos.engine}"
+        self._screens: dict[str, object] = {}
+
+    def _picture(self, case: Case, rng: random.Random):
+        """(the drawn box or page as a BoxPicture, JPEG/PNG bytes as photographed, every text line on it)."""
+        from eval.photo_render import BoxPicture, damage, render_box
+
+        if self.source == "boxes":
+            box = render_box(case.input, rng)
+            return (box, *damage(box, rng, case.meta["level"]))
+        shot = self._screens[case.input.product_id]
+        if case.meta["level"] == "clean":
+            return BoxPicture(None, shot.lines, " ".join(shot.name_lines), shot.name_lines), shot.png, shot.lines
+        from PIL import Image
+
+        image = Image.open(io.BytesIO(shot.png)).convert("RGB")
+        box = BoxPicture(image, shot.lines, " ".join(shot.name_lines), shot.name_lines)
+        return (box, *damage(box, rng, "damaged"))
 
     def cases(self) -> list[Case]:
         return self._cases
 
     def run_batch(self, cases: Sequence[Case]) -> list[dict[str, Any]]:
+        if self.source == "screens":  # one browser for the batch's pages
+            from eval.photo_screens import screenshots
+
+            todo = list({c.input.product_id: c.input for c in cases if c.input.product_id not in self._screens}.values())
+            self._screens.update({s.product_id: s for s in screenshots(todo)})
         return [self._run(c) for c in cases]
 
     def _run(self, case: Case) -> dict[str, Any]:
         from assistant.engine import DoneEvent
-        from eval.photo_render import damage, render_box
 
         rng = random.Random(case.meta["seed"])
-        box = render_box(case.input, rng)
-        jpeg, truth = damage(box, rng, case.meta["level"])
+        box, jpeg, truth = self._picture(case, rng)
         if self.images_dir is not None:
             self.images_dir.mkdir(parents=True, exist_ok=True)
             (self.images_dir / f"{case.id}.jpg").write_bytes(jpeg)
@@ -124,7 +145,7 @@ class PhotoTask:
                 "lines": [ln["text"] for ln in read.get("lines", [])], "query": read.get("query", ""),
                 "truth": truth, "name_lines": box.name_lines, "ocr_ms": (read.get("timings") or {}).get("total_ms"),
                 "det_ms": (read.get("timings") or {}).get("det_ms"), "turn_ms": turn_ms,
-                "oracle": self._oracle(box.lines) if case.meta["present"] else None, "reply": result.text[:300]}
+                "oracle": self._oracle(box.name_lines) if case.meta["present"] else None, "reply": result.text[:300]}
 
     def _oracle(self, lines: list[str]) -> list[str]:
         """The products shown when OCR is perfect: the drawn lines, read and searched the same way."""
@@ -142,7 +163,7 @@ class PhotoTask:
     def evaluate(self, case: Case, out: dict[str, Any]) -> dict[str, Any]:
         row: dict[str, Any] = {"level": case.meta["level"], "lang": case.meta["lang"], "present": case.meta["present"],
                                "char_accuracy": char_accuracy(out["truth"], out["lines"]),
-                               "name_char_accuracy": line_accuracy(out["name_lines"], out["lines"]),
+                               "name_char_accuracy": char_accuracy(out["truth"], out["lines"], out["name_lines"]),
                                "read_rate": 1.0 if out["query"] else 0.0, "ocr_ms": out["ocr_ms"],
                                "det_ms": out["det_ms"], "turn_ms": out["turn_ms"], "query": out["query"],
                                "lines": out["lines"], "shown": out["shown"][:5]}
@@ -189,6 +210,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--n", type=int, default=60, help="catalog products to picture (each at every level)")
     p.add_argument("--levels", default="clean,damaged", help="comma-separated: clean, damaged")
     p.add_argument("--engine", default="ppocrv4", help="OCR engine: ppocrv4 (default) or ppocrv5")
+    p.add_argument("--source", default="boxes", choices=["boxes", "screens"],
+                   help="boxes: product boxes drawn with Pillow; screens: product-page screenshots from Chromium")
     p.add_argument("--absent-index", help="another store's index: its products must get 'nothing matches'")
     p.add_argument("--n-absent", type=int, default=20)
     p.add_argument("--seed", type=int, default=0)
@@ -217,7 +240,8 @@ def main(args: argparse.Namespace) -> int:
     if args.absent_index:
         other = ProductIndex.load(args.absent_index).store
         cases += make_cases(other, args.n_absent, levels[-1:], args.seed + 1, False, "absent-")
-    res = run_task(PhotoTask(photos, cases, Path(args.save_images) if args.save_images else None))
+    res = run_task(PhotoTask(photos, cases, Path(args.save_images) if args.save_images else None, args.source),
+                   batch_size=16)
     rows = res.per_case
     groups = {"all": rows, **{f"level={lv}": [r for r in rows if r["level"] == lv] for lv in levels},
               **{f"lang={lg}": [r for r in rows if r["lang"] == lg] for lg in ("en", "zh")
@@ -225,10 +249,12 @@ def main(args: argparse.Namespace) -> int:
     table = [{"group": g, **{k: v for k, v in summarise(rs).items() if k in KEYS + ["absent_no_match_rate"]}}
              for g, rs in groups.items() if any(r["present"] for r in rs)]
     print_table(table, ["group"] + KEYS + (["absent_no_match_rate"] if args.absent_index else []),
-                title=f"photos: {args.index} (rendered pictures, OCR {args.engine})")
+                title=f"photos: {args.index} ({args.source}: rendered pictures, OCR {args.engine})")
     payload = {**summarise(rows), "groups": {g: summarise(rs) for g, rs in groups.items()}, "per_case": rows,
                "meta": run_meta(index=str(args.index), engine=args.engine, levels=levels, n=args.n, seed=args.seed,
-                                absent_index=args.absent_index, source="rendered pictures (eval/photo_render.py)",
+                                absent_index=args.absent_index, source=args.source,
+                                rendered_by="eval/photo_render.py" if args.source == "boxes" else
+                                "eval/photo_screens.py (headless Chromium)",
                                 load_average_start=load, load_average_end=os.getloadavg())}
     write_results(args.out, payload)
     return 0

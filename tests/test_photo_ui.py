@@ -49,7 +49,8 @@ def base_url(index_dir):
 
 def _image_message(data: bytes, text: str = "") -> dict:
     url = "data:image/jpeg;base64," + base64.b64encode(data).decode()
-    return {"role": "user", "content": [{"type": "text", "text": text}, {"type": "image_url", "image_url": {"url": url}}]}
+    return {"role": "user", "content": [{"type": "text", "text": text},
+                                        {"type": "image_url", "image_url": {"url": url}}]}
 
 
 # ---- the API: fast refusals --------------------------------------------------------------------------

@@ -286,5 +286,6 @@ def launch(app: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, **kw):
     """Serve offline: system fonts (no font CDN), no analytics, no server-side rendering."""
     theme = gr.themes.Soft(font=["ui-sans-serif", "system-ui", "Noto Sans CJK SC", "sans-serif"],
                            font_mono=["ui-monospace", "monospace"])
+    kw.setdefault("max_file_size", MAX_IMAGE_BYTES)  # uploads (photos) are refused by Gradio past the photo limit
     return app.launch(server_name=host, server_port=port, css=C.CSS, theme=theme, ssr_mode=False,
                       show_error=False, quiet=False, footer_links=[], **kw)

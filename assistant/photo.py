@@ -26,7 +26,8 @@ from assistant.session import Session
 
 log = logging.getLogger(__name__)
 TOOL = "read_image_text"
-_DEICTIC = re.compile(r"\b(?:this|that|these|it)(?:\s+(?:one|product|item|thing|photo|picture|image|pic|screenshot))?\b|"
+_DEICTIC = re.compile(r"\b(?:this|that|these|it)(?:\s+(?:one|product|item|thing|photo|picture|image|pic|"
+                      r"screenshot))?\b|"
                       r"(?:这个|这款|同款|图中的?|图片里的?|照片里的?|截图里的?)(?:商品|产品|东西)?", re.I)
 MESSAGES = {
     "read": ("I read '{q}' on the image.", "我在图片上读到：“{q}”。"),

@@ -29,7 +29,8 @@ _UNIT = re.compile(r"^(?:mah|gb|tb|w|l|ml|v|hz|mm|cm|inch|kg|g|mp)$", re.I)
 _NOISE_LINE = re.compile(r"(?:₹|\$|¥|￥|€|\brs\.?\s*\d|\bmrp|\binr\b|https?:|www\.|\.com\b|@|\d{8,}|"
                          r"价格|售价|原价|促销|客服|电话|★|☆|\bratings?\b|\breviews?\b|评分|评价|"
                          r"\badd to (?:cart|bag|basket)\b|\bbuy now\b|加入购物车|立即购买|"
-                         r"^\W*(?:[^\w\s]\s*\d[\d,.]*|[^\x00-\x7f\d\s]\d[\d,.]*|\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+\.\d\d)\W*$)", re.I)
+                         r"^\W*(?:[^\w\s]\s*\d[\d,.]*|[^\x00-\x7f\d\s]\d[\d,.]*|"
+                         r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+\.\d\d)\W*$)", re.I)
 # OCR confuses these in words that are otherwise letters ("b0At" -> "boAt")
 _LOOKALIKE = str.maketrans({"0": "o", "1": "l", "5": "s", "8": "b", "|": "l"})
 

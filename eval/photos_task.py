@@ -10,8 +10,9 @@ Metrics: recall@1 / recall@5 (the product is the first / among the cards shown),
 accuracy (1 - edit distance / length, over the text drawn, case and spaces ignored, lines aligned; and
 `name_char_accuracy` over the brand and name lines alone, the large print that identifies the product),
 read_rate (a query was read at all), the same recall with perfect OCR (`oracle_recall@1`: reading and
-search alone: the brand and name lines read perfectly), OCR latency per picture, and with `--absent-index` pictures of another store's products,
-for which the reply must say that nothing matches (`absent_no_match_rate`). `--source screens` uses
+search alone, the brand and name lines read perfectly), OCR latency per picture, and with
+`--absent-index` pictures of another store's products (`absent_no_match_rate`: the share for which the
+reply says nothing matches; a product of a kind the store sells still gets similar ones). `--source screens` uses
 phone-sized screenshots of a product page taken by headless Chromium instead (eval/photo_screens.py;
 level `clean`: the screenshot as is, `damaged`: that screenshot photographed badly, as a phone photo of
 a screen would be). All figures come from rendered pictures, never from camera photos.
@@ -29,8 +30,8 @@ import numpy as np
 
 from eval.harness import Case, percentile, print_table, run_meta, run_task, write_results
 
-KEYS = ["recall@1", "recall@5", "oracle_recall@1", "char_accuracy", "name_char_accuracy", "read_rate", "ocr_ms_p50", "ocr_ms_p95",
-        "photo_turn_ms_p50", "n"]
+KEYS = ["recall@1", "recall@5", "oracle_recall@1", "char_accuracy", "name_char_accuracy", "read_rate", "ocr_ms_p50",
+        "ocr_ms_p95", "photo_turn_ms_p50", "n"]
 
 
 # ---- metrics -----------------------------------------------------------------------------------------
@@ -124,7 +125,8 @@ class PhotoTask:
         if self.source == "screens":  # one browser for the batch's pages
             from eval.photo_screens import screenshots
 
-            todo = list({c.input.product_id: c.input for c in cases if c.input.product_id not in self._screens}.values())
+            todo = {c.input.product_id: c.input for c in cases if c.input.product_id not in self._screens}
+            todo = list(todo.values())
             self._screens.update({s.product_id: s for s in screenshots(todo)})
         return [self._run(c) for c in cases]
 

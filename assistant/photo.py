@@ -52,7 +52,7 @@ class PhotoSearch:
 
     def __init__(self, assistant: Assistant, ocr=None, engine: str = "ppocrv4"):
         self.assistant, self.engine = assistant, engine
-        self.reader = PhotoReader.for_index(assistant.index, assistant.planner.brands)
+        self.reader = PhotoReader.for_index(assistant.index, assistant.planner.brands, assistant.planner.generic_brands)
         self._ocr, self._load_lock = ocr, threading.Lock()
 
     def ocr(self):

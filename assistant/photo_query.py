@@ -49,15 +49,16 @@ class Reading:
 class PhotoReader:
     """Built once per index: `knows(token)` is the store's vocabulary test (typo-tolerant), `brands` its brands."""
 
-    def __init__(self, brands: Iterable[str], knows):
+    def __init__(self, brands: Iterable[str], knows, ordinary: Iterable[str] = ()):
         self.brands = {b.lower(): b for b in brands if b and sum(ch.isalpha() for ch in b) >= 2}
         self._brand_keys = sorted(self.brands)
         self.knows = knows  # knows(token, exact=False) -> bool
+        self.ordinary = {b.lower() for b in ordinary}  # brand names that are also ordinary words ("Kitchen")
 
     @classmethod
-    def for_index(cls, index, brands: Iterable[str] | None = None) -> "PhotoReader":
+    def for_index(cls, index, brands: Iterable[str] | None = None, ordinary: Iterable[str] = ()) -> "PhotoReader":
         names = brands if brands is not None else {p.brand for p in index.store.products.values() if p.brand}
-        return cls(names, index.lexical.knows)
+        return cls(names, index.lexical.knows, ordinary)
 
     def read(self, lines: Sequence) -> Reading:
         """`lines`: objects with `text`, `score` and `height` (assistant.ocr.OcrLine), in reading order."""
@@ -73,15 +74,15 @@ class PhotoReader:
                 dropped.append(line.text)
         chosen = self._most_prominent(useful)
         words = _dedupe([w for _, _, ws in chosen for w in ws])
-        # the brand: the store brand named most often on the picture, then the one printed largest
+        # the brand: a store brand that is not also an ordinary word, named most often, then printed largest
         counts: dict[str, int] = {}
         for _, _, ws in useful:
             for w in ws:
                 if w.lower() in self.brands:
                     counts[w.lower()] = counts.get(w.lower(), 0) + 1
-        named = [(-counts[w.lower()], -line.height, order, w) for order, line, ws in chosen for w in ws
-                 if w.lower() in self.brands]
-        brand = self.brands[min(named)[3].lower()] if named else None
+        named = [(w.lower() in self.ordinary, -counts[w.lower()], -line.height, order, w)
+                 for order, line, ws in chosen for w in ws if w.lower() in self.brands]
+        brand = self.brands[min(named)[4].lower()] if named else None
         if brand and words and words[0] != brand:
             words = [brand] + [w for w in words if w != brand]
         words = words[:MAX_WORDS]

@@ -134,6 +134,13 @@ def test_small_print_gives_only_its_model_numbers_and_capacities():
     assert r.query == "Ambrane Power Bank Fast Charging 20000mAh" and r.capacities == ["20000mAh"]
 
 
+def test_a_brand_that_is_also_an_ordinary_word_is_not_taken_for_the_brand():
+    reader = PhotoReader(["Venus", "Kitchen"], lambda t, exact=False: t in VOCAB | {"kitchen", "scale", "venus"},
+                         ordinary=["Kitchen"])
+    r = reader.read([_line("Venus", 40, 0), _line("Kitchen Scale", 60, 50), _line("Kitchen", 30, 120)])
+    assert r.brand == "Venus" and r.query.split()[0] == "Venus"
+
+
 def test_chinese_lines_and_nothing_known():
     r = _reader().read([_line("蓝牙耳机", 50, 0), _line("无线降噪", 40, 60)])
     assert r.query.startswith("蓝牙耳机")

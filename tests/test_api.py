@@ -173,8 +173,10 @@ def test_chinese_in_chinese_out(client):
      400, "last_message_not_user"),
     (json.dumps({"messages": [{"role": "user", "content": "   "}]}).encode(), 400, "empty_message"),
     (json.dumps({"messages": [{"role": "user", "content": "x" * 4001}]}).encode(), 400, "message_too_long"),
-    (json.dumps({"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "u"}}]}]}).encode(),
+    (json.dumps({"messages": [{"role": "user", "content": [{"type": "input_audio", "input_audio": {"data": "u"}}]}]}).encode(),
      400, "unsupported_content"),
+    (json.dumps({"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "u"}}]}]}).encode(),
+     400, "invalid_image_url"),
     (json.dumps({"messages": [{"role": "user", "content": "hi"}], "user": "bad user!"}).encode(), 400, "invalid_user"),
     (json.dumps({"messages": [{"role": "user", "content": "y" * 70000}]}).encode(), 413, "body_too_large"),
 ])

@@ -31,6 +31,7 @@ EVAL_TASKS = {
     "report": "eval.report",
     "compare": "eval.compare",
     "console": "eval.console_task",
+    "photos": "eval.photos_task",
 }
 TRAIN_TASKS = {
     "sentiment": "ui.commands.train",

@@ -97,13 +97,15 @@ class TurnObserver:
     def __init__(self, metrics: Metrics | None = None):
         self.metrics = metrics
 
-    def stream(self, assistant: Assistant, session: Session, text: str, stream: bool = True) -> Iterator:
-        """`assistant.stream(session, text)`, each step run with the turn span current (a streamed response
-        is advanced from different worker threads, so the span is re-entered per step, not held open)."""
+    def stream(self, assistant: Assistant, session: Session, text: str, stream: bool = True,
+               events: Iterator | None = None) -> Iterator:
+        """`assistant.stream(session, text)` (or the given `events` of that turn, e.g. a photo turn), each step
+        run with the turn span current (a streamed response is advanced from different worker threads, so the
+        span is re-entered per step, not held open)."""
         from opentelemetry import trace
 
         span, t0 = tracer().start_span("turn", attributes={"turn.stream": stream}), time.perf_counter()
-        events = assistant.stream(session, text)
+        events = events if events is not None else assistant.stream(session, text)
         try:
             while True:
                 with trace.use_span(span, end_on_exit=False, record_exception=True, set_status_on_exception=True):

@@ -23,6 +23,8 @@ from typing import Any, Iterator
 import gradio as gr
 
 from assistant.engine import MAX_INPUT_CHARS, Assistant, DoneEvent, TextEvent, ToolEvent
+from assistant.photo import PhotoSearch, stream_with_image
+from assistant.photo_image import MAX_IMAGE_BYTES
 from assistant.pii import redact
 from assistant.tooling import ToolError
 from assistant.tools import TOOLS, ToolContext
@@ -39,8 +41,9 @@ APOLOGY = {"en": "Sorry, something went wrong on our side. Please try again.",
 
 
 class Shopper:
-    def __init__(self, assistant: Assistant, index_dir: str | Path | None = None):
+    def __init__(self, assistant: Assistant, index_dir: str | Path | None = None, photos: PhotoSearch | None = None):
         self.assistant = assistant
+        self.photos = photos or PhotoSearch(assistant)  # OCR models load with the first photo
         self.store = assistant.index.store
         self.feedback_log = Path(index_dir) / "feedback.jsonl" if index_dir else None
         self._log_lock = threading.Lock()
@@ -84,10 +87,10 @@ class Shopper:
         state = self.new_state(user_id)
         return (state, [], *self.panels(state), C.turn_status(0, None))
 
-    def respond(self, text: str, state: dict[str, Any]) -> Iterator[tuple]:
+    def respond(self, text: str, state: dict[str, Any], image: tuple[str, bytes] | None = None) -> Iterator[tuple]:
         text = (text or "").strip()
         skip6 = (gr.skip(),) * 6
-        if not text:
+        if not text and image is None:
             yield (gr.skip(), gr.skip(), state, *skip6)
             return
         session, messages = self.session(state), state["messages"]
@@ -96,11 +99,17 @@ class Shopper:
             yield (gr.skip(), gr.skip(), state, *skip6[:5], C.turn_status(len(session.turns), None, notice))
             return
         first, turn_index = len(messages), len(session.turns)
-        messages.append({"role": "user", "content": md_text(text)})
+        if image is not None:
+            messages.append({"role": "user", "content": {"path": image[0]}})
+        if text:
+            messages.append({"role": "user", "content": md_text(text)})
+        first = len(messages) - 1
         yield (copy.deepcopy(messages), "", state, *skip6)
         result = None
+        events = stream_with_image(self.photos, session, text, image[1]) if image is not None else \
+            self.assistant.stream(session, text)
         try:
-            for event in self.assistant.stream(session, text):
+            for event in events:
                 if isinstance(event, DoneEvent):
                     result = event.result
                     if len(messages) == first + 1 or messages[-1].get("metadata"):
@@ -118,6 +127,20 @@ class Shopper:
                 state["turn_of_msg"][i] = turn_index
         yield (copy.deepcopy(messages), "", state, *self.panels(state, result)[:4], gr.skip(),
                C.turn_status(len(session.turns), result))
+
+    def respond_multimodal(self, value: dict[str, Any] | str | None, state: dict[str, Any]) -> Iterator[tuple]:
+        """The input box's text and attached photo (a file Gradio saved) as one turn."""
+        value = value if isinstance(value, dict) else {"text": value or "", "files": []}
+        files = [f if isinstance(f, str) else (f or {}).get("path") for f in value.get("files") or []]
+        image = None
+        if files and files[0]:
+            try:  # a file over the limit is read only far enough to be refused
+                with open(files[0], "rb") as f:
+                    image = (files[0], f.read(MAX_IMAGE_BYTES + 1))
+            except OSError:
+                log.warning("the uploaded file %s could not be read", files[0])
+                image = (files[0], b"")  # the photo turn says the file is empty
+        yield from self.respond(value.get("text") or "", state, image)
 
     @staticmethod
     def _show(event, messages: list[dict[str, Any]]) -> None:
@@ -209,8 +232,10 @@ def build_shopper(shopper: Shopper) -> None:
                                  elem_id="shopper-chat", feedback_options=("Like", "Dislike"),
                                  group_consecutive_messages=False, latex_delimiters=[])
             with gr.Row():
-                box = gr.Textbox(placeholder="Ask for a product, a comparison, reviews, your cart or an order… "
-                                             "/ 用中文提问也可以", show_label=False, scale=8, elem_id="shopper-input")
+                box = gr.MultimodalTextbox(placeholder="Ask for a product, a comparison, reviews, your cart or an "
+                                                       "order, or attach a photo of a product… / 用中文提问、发商品照片也可以",
+                                           show_label=False, scale=8, elem_id="shopper-input", file_types=["image"],
+                                           file_count="single", sources=["upload"], submit_btn=False)
                 send = gr.Button("Send", variant="primary", scale=1, min_width=80, elem_id="shopper-send")
             status = gr.HTML(C.turn_status(0, None), elem_id="turn-status")
         with gr.Column(scale=4, min_width=280):
@@ -239,8 +264,8 @@ def build_shopper(shopper: Shopper) -> None:
     compare = gr.HTML(elem_id="comparison")
     reviews = gr.HTML(elem_id="reviews")
     outputs = [chatbot, box, state, cards, compare, reviews, cart, who, status]
-    box.submit(shopper.respond, [box, state], outputs)
-    send.click(shopper.respond, [box, state], outputs)
+    box.submit(shopper.respond_multimodal, [box, state], outputs)
+    send.click(shopper.respond_multimodal, [box, state], outputs)
     persona.change(shopper.switch_persona, [persona], [state, chatbot, cards, compare, reviews, cart, who, status])
     chatbot.like(shopper.feedback, [state], [state])
 
@@ -278,5 +303,6 @@ def launch(app: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, **kw):
     """Serve offline: system fonts (no font CDN), no analytics, no server-side rendering."""
     theme = gr.themes.Soft(font=["ui-sans-serif", "system-ui", "Noto Sans CJK SC", "sans-serif"],
                            font_mono=["ui-monospace", "monospace"])
+    kw.setdefault("max_file_size", MAX_IMAGE_BYTES)  # uploads (photos) are refused by Gradio past the photo limit
     return app.launch(server_name=host, server_port=port, css=C.CSS, theme=theme, ssr_mode=False,
                       show_error=False, quiet=False, footer_links=[], **kw)

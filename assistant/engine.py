@@ -27,7 +27,7 @@ from assistant.session import Session, Turn
 from assistant.slots import MAX_QUANTITY
 from assistant.tooling import NotYours, ToolError
 from assistant.tools import TOOLS, ToolContext
-from assistant.turn_policy import ToolCall, TurnPlan, TurnPolicy, allowed_tools
+from assistant.turn_policy import ToolCall, TurnPlan, TurnPolicy
 from assistant.understand import Understander, Understanding, detect_lang
 from retrieval.search import ProductIndex
 
@@ -130,7 +130,10 @@ class Assistant:
         return result
 
     # ---- the turn ------------------------------------------------------------------------------
-    def stream(self, session: Session, text: str) -> Iterator[ToolEvent | TextEvent | DoneEvent]:
+    def stream(self, session: Session, text: str,
+               search: dict[str, Any] | None = None) -> Iterator[ToolEvent | TextEvent | DoneEvent]:
+        """One turn. `search` ({"query", "brand"}), when given, is the turn's reading already made (a photo's
+        words): a product search on exactly those words, `text` being what is recorded as the shopper's."""
         t0 = time.perf_counter()
         # lone surrogates (undecodable bytes let through by a caller) would break encoders and storage
         text = (text or "").encode("utf-8", "replace").decode("utf-8").replace("\x00", "").strip()
@@ -146,7 +149,7 @@ class Assistant:
             return
         self.understander.router = self.config.router
         self.understander.sampling = (self.config.temperature, self.config.seed)
-        u = self.understander.read(text, session)
+        u = self.understander.read(text, session) if search is None else _search_reading(search, lang)
         self._guard(u, text, session)
         res.intent, res.understanding = u.intent, _summary(u)
         res.timings["understand_ms"] = u.trace.get("ms", 0.0)
@@ -297,6 +300,12 @@ class Assistant:
         except Exception as e:
             log.exception("session store: %s failed", step)
             res.errors.append(f"session not saved ({step}: {type(e).__name__}: {e})")
+
+
+def _search_reading(search: dict[str, Any], lang: str) -> Understanding:
+    filters = {"brand": search["brand"]} if search.get("brand") else {}
+    return Understanding(action="search", lang=lang, query=str(search.get("query", "")), filters=filters,
+                         sources={"action": "given"})
 
 
 def _focus_after(u: Understanding, plan: TurnPlan, res: TurnResult) -> list[str]:

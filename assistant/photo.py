@@ -52,7 +52,8 @@ class PhotoSearch:
 
     def __init__(self, assistant: Assistant, ocr=None, engine: str = "ppocrv4"):
         self.assistant, self.engine = assistant, engine
-        self.reader = PhotoReader.for_index(assistant.index, assistant.planner.brands, assistant.planner.generic_brands)
+        u = assistant.understander  # the store's brands, and those that are also ordinary words
+        self.reader = PhotoReader.for_index(assistant.index, u.brands, u.word_brands)
         self._ocr, self._load_lock = ocr, threading.Lock()
 
     def ocr(self):
@@ -92,11 +93,14 @@ class PhotoSearch:
         if problem is not None:
             yield from self._without_query(session, text, lang, problem, call)
             return
-        words = self._search_words(session, reading, lang)
-        query = compose(text, words) if text else words
+        words = reading.query
         announce = message("read", lang, q=words)
         yield TextEvent(announce + " ")
-        yield from self._delegate(session, query, announce, call)
+        if text:  # the shopper's own question about the product on the picture
+            yield from self._delegate(session, compose(text, words), announce, call)
+        else:  # the picture alone: a product search on exactly the words read, under the brand printed on it
+            yield from self._delegate(session, words, announce, call,
+                                      search={"query": words, "brand": reading.brand})
 
     def _read(self, call: dict, image_bytes: bytes, lang: str) -> tuple[Reading | None, str | None]:
         try:
@@ -125,58 +129,14 @@ class PhotoSearch:
         yield TextEvent(problem)
         yield DoneEvent(res)
 
-    def _delegate(self, session: Session, query: str, prefix: str, call: dict) -> Iterator:
-        for event in self.assistant.stream(session, query):
+    def _delegate(self, session: Session, query: str, prefix: str, call: dict, search: dict | None = None) -> Iterator:
+        for event in self.assistant.stream(session, query, search=search):
             if isinstance(event, DoneEvent):
                 res = event.result
                 res.text = f"{prefix} {res.text}".strip()
                 res.tool_calls.insert(0, call)
                 res.timings["image_ms"] = call.get("ms", 0.0)
             yield event
-
-    def _search_words(self, session: Session, reading: Reading, lang: str) -> str:
-        """The query, adjusted until the planner reads it as a fresh product search filtered (if at all) by the
-        brand on the picture: box text like "1 year warranty" must not become a returns-policy question, and
-        a word that is also some brand's name ("Portable", "USB") must not replace the brand printed on it."""
-        words = reading.query.split()
-        for _ in range(4):
-            problem = self._plan_problem(session, " ".join(words), lang, reading.brand)
-            if problem is None:
-                break
-            words = self._fix(words, problem, session, lang, reading.brand)
-        return " ".join(words) or reading.query
-
-    def _fix(self, words: list[str], problem: str, session: Session, lang: str, brand: str | None) -> list[str]:
-        """Words with the one change that makes the plan right: the wrong brand word lower-cased (a brand that
-        is also an ordinary word then reads as the word) or left out; else the first word whose removal works."""
-        if problem.startswith("brand:"):
-            wrong = problem[len("brand:"):].lower()
-            for variant in ([w.lower() if w.lower() == wrong else w for w in words],
-                            [w for w in words if w.lower() != wrong]):
-                if variant != words and self._plan_problem(session, " ".join(variant), lang, brand) is None:
-                    return variant
-            return [w for w in words if w.lower() != wrong] or words[:1]
-        for i in reversed(range(len(words))):
-            variant = words[:i] + words[i + 1:]
-            if self._plan_problem(session, " ".join(variant), lang, brand) is None:
-                return variant
-        return words[:1]
-
-    def _plan_problem(self, session: Session, query: str, lang: str, brand: str | None) -> str | None:
-        """None when the planner, for a fresh and for this session, plans one product search on exactly these
-        words with no brand filter or the picture's brand; else what is wrong."""
-        from retrieval.lexical import tokenize
-
-        for s in (Session(user_id=session.user_id), session):
-            plan = self.assistant.planner.plan(query, s, lang)
-            if len(plan.calls) != 1 or plan.calls[0].name != "search_products":
-                return "not a search"
-            args = plan.calls[0].arguments
-            if not set(tokenize(args.get("query", "").replace(".", " "))) <= set(tokenize(query.replace(".", " "))):
-                return "merged into the last search"
-            if args.get("brand") and (brand is None or args["brand"].lower() != brand.lower()):
-                return f"brand:{args['brand']}"
-        return None
 
 
 def compose(text: str, query: str) -> str:

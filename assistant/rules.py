@@ -136,11 +136,12 @@ RULES: tuple[Rule, ...] = (
         r"let'?s (?:go with|get|buy) (?:it|this|that|the|both)|take (?:it|this|that|the|both))\b",
         r"\bi'?ll (?:take|buy|have|get) (?:it|this|that|them|one|two|three|\d|the|a pair|both)\b",
         r"\b(?:that|this)(?:'ll| will) do\b", r"\b(?:buy|order) (?:it|this|that|them|both|one|two|\d)\b",
+        r"\b(?:get|grab|buy|order) (?:her|him|them|me|us|my \w+) (?:that|this|the|one|it)\b(?! \w+ (?:under|below))",
         r"\bmake it \w+\b", r"\b(?:le lo|le leta|kharid|khareed|order kar|cart mein daal|daal do|add kar(?:o|do| do| dena)?)",
         r"加(?:入|到)?购物车|放(?:进|入)购物车|加购|买(?:这|那|一|两|三|它)|来(?:一|两|三|四|五|\d)(?:个|件|台|只|双|份|盒)|"
         r"要(?:这|那)(?:个|款)|就(?:它|这个|那个)了|下单"),
         ("add the second one to my cart", "ok add it", "I'll take two", "that'll do", "buy this one", "第二个加购",
-         "sasta wala add kar do",
+         "sasta wala add kar do", "cool, get her that one",
          "来两个", "make it three", "ye wala cart mein daal do", "yes, order it"),
         ("how much is it?", "what's in my cart?", "I want earbuds under 1000", "add-on cards for a camera")),
     Rule("order_change", "order_change", _rx(

@@ -85,6 +85,7 @@ class Slots:
     pronoun: bool = False
     superlative: str | None = None         # cheapest | priciest | best_rated
     ref_words: list[str] = field(default_factory=list)  # "the Sony one" -> ["Sony"]
+    rating_span: tuple[int, int] | None = None
     brand: str | None = None
     category: str | None = None
     foreign_currency: str | None = None    # an amount written in another currency than the store's
@@ -219,6 +220,12 @@ def _looks_like_model_number(text: str, span: NumberSpan) -> bool:
 
 def read_rating(text: str, numbers: list[NumberSpan]) -> float | None:
     """A minimum star rating: a number from 1 to 5 next to a rating word, or with a direction word and no money."""
+    span = rating_span(text, numbers)
+    return span.value if span is not None else None
+
+
+def rating_span(text: str, numbers: list[NumberSpan]) -> NumberSpan | None:
+    """The number that states a minimum rating (see read_rating)."""
     for span in numbers:
         if not 1 <= span.value <= 5 or span.negative:
             continue
@@ -229,9 +236,9 @@ def read_rating(text: str, numbers: list[NumberSpan]) -> float | None:
         if money:
             continue
         if near and direction != MAX:
-            return span.value
+            return span
         if direction == MIN:  # "nothing under 4": no price is that low, so a star rating
-            return span.value
+            return span
     return None
 
 
@@ -333,7 +340,7 @@ _N_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "do": 2, "teen": 3, "cha
 # "the Sony one", "the 65W pair", "JBL wala", "那个小米的": the words that name the product referred to
 _REF_WORDS = re.compile(r"\bthe\s+((?:(?!one\b|ones\b)[\w.+-]+\s+){0,2}?(?!one\b|ones\b|other\b|next\b|same\b|first\b|"
                         r"second\b|third\b|last\b|cheaper\b|cheapest\b|best\b|more\b|better\b)[\w.+-]+)\s+"
-                        r"(?:one|ones|model|version|pair|variant|edition)\b|"
+                        r"(?:one|model|version|pair|variant|edition)\b|"
                         r"\b([\w.+-]+(?:\s+[\w.+-]+)?)\s+(?:wala|waala|vala|wali|waali)\b|(?:那个|这个|那款)([\u4e00-\u9fffA-Za-z0-9]{1,8})的",
                         re.I)
 _ZH_ORDINAL = re.compile(r"第\s*([一二三四五12345])\s*(?:个|款|件|种|项|条)?|(最后|最下面)(?:一|那)?(?:个|款)")
@@ -414,7 +421,9 @@ def read(text: str, brands: Iterable[str] = (), categories: Iterable[str] = (), 
             s.min_price = lim.value if s.min_price is None else max(s.min_price, lim.value)
     if s.max_price is not None and s.min_price is not None and s.min_price > s.max_price:
         s.min_price = None  # "over 500 ... under 300" contradicts itself: keep the ceiling, the safer reading
-    s.min_rating = read_rating(text, numbers)
+    rated = rating_span(text, numbers)
+    s.min_rating = rated.value if rated else None
+    s.rating_span = (rated.start, rated.end) if rated else None
     taken = {lim.span for lim in s.limits} | {(n.start, n.end) for n in numbers if s.min_rating == n.value
                                                  and _RATING_WORDS.search(text[n.end:n.end + 14])}
     s.quantity, s.quantity_text, s.quantity_problem, s.set_quantity = read_quantity(text, numbers, taken)

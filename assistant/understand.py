@@ -34,7 +34,10 @@ _FILLER = re.compile(
     r"i am looking for|do you (?:have|sell|carry)|find me|search for|get me|i would like|i'?d like|something|some|any|"
     r"options?|ones?|only|just|instead|also|what about|how about|ok(?:ay)?|then|so|well|fine|now|hi|hello|hey|"
     r"thanks?|thank you|a|an|the|for me|for my|my|me|that|which|is|are|good|nice|decent|best|great|buy|purchase|"
-    r"recommend|suggest|koi|achha|acha|accha|dikhao|batao|chahiye|wala|waala|hai|mujhe|ek|ka|ki|ke)\b|"
+    r"recommend|suggest|koi|achha|acha|accha|dikhao|batao|chahiye|wala|waala|wale|wali|hi|bhi|sirf|yaar|bhai|hai|"
+    r"mujhe|ek|ka|ki|ke|tbh|pls|plz|lol|nothing fancy|mostly|"
+    r"for (?:my|her|his|our|the) (?:mom|mum|mother|dad|father|sister|brother|wife|husband|friend|kids?|son|"
+    r"daughter|family|parents?|grandma|grandpa|boss|colleague|girlfriend|boyfriend|room|home|office))\b|"
     r"请|帮我|给我|我想要?|有没有|推荐一下|推荐|找一下|找个?|想买|一款|一个|的|只要|只看|你们(?:卖|有)?|还有|看看|[吗呢](?=\s*[？?。!！]?\s*$)|^那", re.I)
 _REFINE = re.compile(r"\b(?:only|just|instead|what about|how about|any (?:in|with|from)|same but|but (?:in|with|from)|"
                      r"other (?:brands?|colou?rs?|options)|cheaper|less expensive|more expensive|pricier|premium|"
@@ -150,11 +153,14 @@ class Understander:
                           quantity=s.quantity, set_quantity=s.set_quantity, quantity_problem=s.quantity_problem,
                           foreign_currency=s.foreign_currency, mentioned=s.product_ids)
         u.filters = self._filters(text, s)
-        u.trace["limits"] = [lim.span for lim in s.limits]
+        u.trace["limits"] = [lim.span for lim in s.limits] + ([s.rating_span] if s.rating_span else [])
         u.cheaper, u.pricier = bool(_CHEAPER.search(text)), bool(_PRICIER.search(text))
         rule = rules.first_rule(text)
         if s.order_ids and (rule is None or rule.action == "search"):  # an order id with no other reading
             rule = rules.rule_named("order_lookup")
+        if rule is not None and rule.action in ("compare", "details") and (s.limits or s.min_rating is not None) \
+                and session.last_search:  # "which of these are 4 stars or more?": the list, narrowed
+            rule = rules.rule_named("asks_for_products")
         context = self._order_followup(text, session, rule) or (self._bare_reference(text, s, session)
                                                                  if rule is None else None)
         if context is not None:
@@ -222,16 +228,20 @@ class Understander:
             return None
         pointed = bool(s.positions or s.relative or s.ref_words or s.superlative)
         rest = [w for w in tokenize(_REFERENCE_WORDS.sub(" ", _FILLER.sub(" ", text)), bigrams=False) if w not in GENERIC]
-        if s.quantity is not None and not pointed and len(rest) <= 2 and focus(session) and \
-                not self._names_a_kind(text):
+        counted = s.quantity is not None or (len(s.numbers) == 1 and not s.limits and not s.rating_span)
+        if counted and not pointed and len(rest) <= 2 and focus(session) and not self._names_a_kind(text):
+            if s.quantity is None:  # "a pair please": the only number is the count
+                s.quantity = int(s.numbers[0].value) if float(s.numbers[0].value).is_integer() else None
             return rules.Rule("count_only", "add_to_cart", _REFERENCE_WORDS, ())
+        if s.limits or s.min_rating is not None:
+            return None  # "anything rated 4 or more in that?": a narrowed search, not a product question
         if not session.last_shown or not (pointed or (s.pronoun and _QUESTION.search(text))):
             return None
         if pointed and len(rest) <= 2:
             last = next((c.get("name") for t in reversed(session.turns[-1:]) for c in t.tool_calls), None)
             action = {"review_sentiment_summary": "reviews", "compare_products": "details"}.get(last, "details")
             return rules.Rule("bare_reference", action, _REFERENCE_WORDS, ())
-        if _QUESTION.search(text) and not self._names_a_kind(" ".join(rest)):
+        if _QUESTION.search(text) and (pointed or not self._names_a_kind(" ".join(rest))):
             return rules.Rule("question_about_shown", "details", _QUESTION, ())
         return None
 
@@ -459,15 +469,16 @@ class Understander:
 
     def _title_word(self, word: str) -> bool:
         toks = tokenize(word, bigrams=False)
-        return bool(toks) and (any(not t.isascii() or t in self.title_vocab for t in toks) or
-                               any(ch.isdigit() for ch in word))
+        return bool(toks) and (any(not t.isascii() or t in self.title_vocab or self.index.lexical.correct(t) in
+                                   self.title_vocab for t in toks) or any(ch.isdigit() for ch in word))
 
     def _is_refinement(self, text: str, u: Understanding, session: Session) -> bool:
         """A follow-up that narrows the last search ("only boAt", "cheaper ones", "one with 12GB RAM", "那1500以内的
         呢"): it names no kind of product of its own. Naming a kind starts a new search."""
         if not session.last_search:
             return False
-        return not self._names_a_kind(u.query)
+        raw = _strip_constraints(_FILLER.sub(" ", text))
+        return not self._names_a_kind(u.query) or not self._names_a_kind(raw)
 
     def _names_a_kind(self, query: str) -> bool:
         """The words name a kind of product ("laptops" yes; "in black", "one with a 6000mAh battery" no): a word of

@@ -310,6 +310,10 @@ def _search_reading(search: dict[str, Any], lang: str) -> Understanding:
 
 def _focus_after(u: Understanding, plan: TurnPlan, res: TurnResult) -> list[str]:
     """What the next "it" means: the winner of a "which is cheapest/best" comparison, else what the turn was about."""
+    items = [i["product_id"] for c in res.tool_calls if c["name"] == "order_status" and c.get("result")
+             for i in c["result"].get("items", [])]
+    if items:  # "what do buyers say about its camera?" after an order: the order's products
+        return items
     winner = u.trace.get("winner")
     if winner and res.comparison:
         key = {"cheapest": "cheapest", "best_rated": "best_rated"}.get(winner)

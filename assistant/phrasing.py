@@ -19,6 +19,10 @@ from assistant.grounding import Grounding, field_numbers, numbers_in, split_sent
 from assistant.toolcalls import ProseFilter
 
 
+_WARRANTY = re.compile(r"warranty|guarantee|保修|质保", re.I)
+_CHANGE_WORDS = re.compile(r"cancel|return|exchange|refund|replace|broke|damaged|defective|取消|退|换|坏", re.I)
+
+
 class Phraser:
     def __init__(self, index, backend, config):
         self.index, self.backend, self.config = index, backend, config
@@ -39,11 +43,14 @@ class Phraser:
             out.append(("购物车里已经有这个数量了。" if lang == "zh" else "Your cart already has that many. ")
                        + self.cart_text(session, lang))
         elif plan.reply == "policy":
-            out.append(self._policy_reply(text, lang))
+            followup = u.sources.get("action") == "rule:policy_followup" and session.turns
+            out.append(self._policy_reply(f"{session.turns[-1].user} {text}" if followup else text, lang))
         elif plan.reply == "chitchat":
             out.append(replies.CHITCHAT["zh" if lang == "zh" else "en"])
         if res.tool_calls:
             out.append(replies.from_calls(res.tool_calls, lang, question=text))
+            if _WARRANTY.search(text) and plan.reply is None:  # the store's warranty rule beside the product
+                out.append(self.policy_text(text, lang, 1))
         if plan.reply == "order_change":
             out.append(self._order_change(text, lang))
         return "\n".join(p for p in out if p) or replies.CHITCHAT["zh" if lang == "zh" else "en"]
@@ -75,28 +82,26 @@ class Phraser:
         lines = [(p.title, q, p.price) for p, q in cart_lines(products, session.cart)]
         return replies.cart_reply(lines, cart_total(products, session.cart), lang)
 
-    def policy_text(self, text: str) -> str:
-        """The two policy sections that share the most words with the question."""
-        policy = self.index.store.policy
-        if not policy:
+    def policy_text(self, text: str, lang: str = "en", n: int = 2) -> str:
+        """The store-policy sentences that answer the question (assistant.agent_policy), one per line."""
+        from assistant.agent_policy import policy_lines, relevant_lines
+
+        if not self.index.store.policy:
             return ""
-        sections = [s.strip() for s in re.split(r"\n(?=#)", policy) if s.strip()]
-        words = set(re.findall(r"[a-z]{4,}|[\u4e00-\u9fff]{2}", text.lower()))
-        scored = sorted(sections, key=lambda s: -sum(w in s.lower() for w in words))
-        return "\n\n".join(scored[:2])[:1200]
+        return "\n".join(ln.text for ln in relevant_lines(policy_lines(self.index.store.policy), text, lang, n))
 
     def _policy_reply(self, text: str, lang: str) -> str:
-        policy = self.policy_text(text)
+        policy = self.policy_text(text, lang, 3)
         if not policy:
             return ("抱歉，我这里没有这家店的政策信息，请查看店铺的帮助页面。" if lang == "zh" else
                     "Sorry, I don't have this store's policy details; please check the store's help pages.")
-        return policy.split("\n\n")[0][:600]
+        return policy
 
     def _order_change(self, text: str, lang: str) -> str:
-        policy = self.policy_text(text + " cancel return exchange")
+        policy = self.policy_text(text if _CHANGE_WORDS.search(text) else text + " return cancel", lang, 2)
         note = ("我无法在这里直接修改订单；客服可以按店铺政策为您办理。" if lang == "zh" else
                 "I can't change orders from this chat; a service agent can do it for you under the store's policy.")
-        return note + ("\n" + policy.split("\n\n")[0][:500] if policy else "")
+        return (policy + "\n" if policy else "") + note
 
     # ---- the answer --------------------------------------------------------------------------------
     def answer(self, session, text: str, u, plan, res, t0: float) -> Iterator:
@@ -129,7 +134,7 @@ class Phraser:
     def _model_answer(self, session, text: str, plan, res, t0: float, templated: str) -> Iterator:
         from assistant.engine import TextEvent
 
-        policy = self.policy_text(text) if plan.reply in ("policy", "order_change") else ""
+        policy = self.policy_text(text, res.lang, 3) if plan.reply in ("policy", "order_change") else ""
         grounding = self.grounding(text, res, session, policy)
         facts = render.facts(res.tool_calls, max_products=3)
         lead = self.config.answer_style == "lead"

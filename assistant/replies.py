@@ -183,9 +183,10 @@ def order_reply(r: dict[str, Any], lang: str) -> str:
     status = status_text(r["status"], lang)
     if zh(lang):
         return (f"订单{r['order_id']}的状态：{status}" + (f"，承运商{carrier}" if carrier else "")
-                + (f"，运单号{tracking}" if tracking else "") + (f"，预计送达{eta}" if eta else "") + "。")
+                + (f"，运单号{tracking}" if tracking else "，还没有运单号") + (f"，预计送达{eta}" if eta else "") + "。")
     return (f"Order {r['order_id']} is {status}" + (f", carrier {carrier}" if carrier else "")
-            + (f" (tracking number {tracking})" if tracking else "") + (f", estimated delivery {eta}" if eta else "") + ".")
+            + (f" (tracking number {tracking})" if tracking else ", no tracking number yet")
+            + (f", estimated delivery {eta}" if eta else "") + ".")
 
 
 def tool_error(error: str, lang: str) -> str:

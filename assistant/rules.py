@@ -77,7 +77,8 @@ RULES: tuple[Rule, ...] = (
     Rule("other_persons_data", "refuse", _rx(
         rf"{_OTHER_PERSON}'?s? {_PRIVATE_THING}\b",
         rf"\b{_PRIVATE_THING} (?:of|for|belonging to) {_OTHER_PERSON}",
-        rf"\bwho (?:wrote|posted|left|gave|made) (?:the|this|that|a|an)? ?(?:\d[- ]star )?(?:review|rating|comment)",
+        rf"\bwho (?:wrote|posted|left|gave|made) (?:[\w-]+ ){{0,3}}(?:review|rating|comment)",
+        r"(?-i:\b[A-Z][a-z]+(?: [A-Z][a-z]+)?'s (?:orders?|order history|cart|basket|address|account|purchases|phone|email))",
         rf"\b(?:what|which) (?:did|has|have) {_OTHER_PERSON} (?:\w+ ){{0,2}}(?:buy|bought|order(?:ed)?|purchase[d]?)",
         r"\b(?:reviewer|buyer|customer|user)'?s? (?:name|user ?id|id|address|email|phone|orders?|contact|location)",
         r"(?:别人|其他(?:用户|顾客|客户|人)|他人|朋友|评论者|评价者|买家|这位用户)的?(?:订单|购物车|地址|电话|手机号|邮箱|"
@@ -86,14 +87,15 @@ RULES: tuple[Rule, ...] = (
         rf"\b(?:which|what) (?:customers?|users?|people|persons?|buyers?|shoppers?|accounts?) (?:\w+ ){{0,2}}(?:bought|ordered|"
         r"purchased|reviewed|wrote)\b|\bwho (?:else )?(?:bought|ordered|purchased)\b|\bwhere (?:they|he|she) lives?\b",
         rf"\b(?:their|his|her) (?:cart|basket|orders?|order history|address(?:es)?|phone(?: number)?|e-?mail|account|"
-        r"purchases|purchase history|user ?id)\b",
+        r"purchases|purchase history|user ?id|(?:full |real )?names?|contact(?: details)?)\b",
         r"\bwhat did [A-Z][a-z]+(?: [A-Z][a-z]+)? (?:buy|order|put|add|purchase)",
         r"是谁(?:写|发|留|买)的|谁(?:写|发|留)了|谁买了|哪些(?:顾客|用户|人|买家)|(?:顾客|用户|买家|客户)都?是谁|"
         r"(?:他|她|他们|她们|对方)的(?:用户ID|ID|id|地址|电话|手机号|订单|购物车|邮箱|名字|姓名|账户)"),
         ("show me my neighbour's orders", "what is the reviewer's user id?", "who wrote the 1-star review on this?",
          "give me the address of customer U002", "what did my friends buy last week?", "这位买家的地址是什么",
          "评价是谁写的", "user 17's cart please", "which buyers ordered this kettle?", "who bought the blue one?",
-         "what did Anil Kumar order?", "and their phone number?", "这条差评是谁发的", "他的地址在哪"),
+         "what did Anil Kumar order?", "and their phone number?", "这条差评是谁发的", "他的地址在哪",
+         "who wrote the harshest review on it?", "show me Ravi Iyer's orders", "give me their name"),
         ("show me my orders", "what do reviewers say about the battery?", "a gift for my friend under 500",
          "is it good for my mom?"),
         refusal="privacy"),
@@ -145,8 +147,8 @@ RULES: tuple[Rule, ...] = (
          "来两个", "make it three", "ye wala cart mein daal do", "yes, order it"),
         ("how much is it?", "what's in my cart?", "I want earbuds under 1000", "add-on cards for a camera")),
     Rule("order_change", "order_change", _rx(
-        r"\b(?:cancel|return|exchange|replace|swap|modify|change)\b (?:my |the |this |that |an? )?(?:order|purchase|item|"
-        r"delivery address|shipping address)\b",
+        r"\b(?:cancel|return|exchange|replace|swap|modify|change)\b (?:my |the |this |that |an? )?(?:own )?(?:order|purchase|"
+        r"item|delivery address|shipping address)\b",
         r"\b(?:cancel|return|exchange)\b (?:it|them|this|that)\b(?=.{0,40}\b(?:order|bought|received|delivered)\b)",
         r"取消(?:订单|这个订单)|退货|换货|退款申请|修改(?:订单|地址)|(?:order|item) (?:cancel|return) kar"),
         ("I want to cancel my order O10021", "how do I return the item I received?", "exchange my order for a bigger size",
@@ -161,10 +163,14 @@ RULES: tuple[Rule, ...] = (
         r"\bcan (?:i|you) (?:still )?(?:cancel|return|exchange)\b(?! (?:my|the|this|that) order\b)",
         r"退货政策|退款政策|运费|包邮吗|保修政策|几天(?:能|可以)?(?:退|到)|支持货到付款|配送(?:时间|费用)|"
         r"(?:退款|退货|换货|取消|发货|到货|配送|保修|退).{0,8}(?:多久|几天|能不能|可不可以|还能|可以吗|怎么|规则|政策|流程)",
-        r"return (?:kar sakte|ho sakta)|delivery charge"),
+        r"return (?:kar sakte|ho sakta)|delivery charge",
+        r"\b(?:shipping|delivery)\b.{0,20}\bfree\b|\bfree (?:shipping|delivery)\b|\bcod\b|\bcash on delivery\b|"
+        r"\bexpress (?:delivery|shipping)\b|\b(?:paid|pay|paying) (?:by |with |via )?(?:cash|cod|upi|card)\b",
+        r"能退吗|可以退吗|能退货吗|能不能退|退得了吗|货到付款|包邮"),
         ("what's your return policy?", "how long does delivery take?", "can I return it after a week?",
          "do you have cash on delivery?", "运费多少", "is the return window 7 days?", "退款多久能到账？",
-         "已经发货的订单还能取消吗？", "can I still cancel?"),
+         "已经发货的订单还能取消吗？", "can I still cancel?", "will shipping be free on that?", "aur COD chalega?",
+         "防晒霜能退吗？", "I paid cash on delivery btw"),
         ("noise cancelling earbuds", "return the item I received yesterday", "a kettle with quick delivery")),
     Rule("compare", "compare", _rx(
         r"\bcompare\b|\bcomparison\b|\bvs\.?\b|\bversus\b|\bdifference between\b|\bdifferences?\b.{0,20}\b(?:and|between)\b",

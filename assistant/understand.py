@@ -57,6 +57,12 @@ _REFERENCE_WORDS = re.compile(r"\b(?:no|nope|not|that|this|the|one|ones|next|oth
 _QUESTION = re.compile(r"\?|？|^\W*(?:how|what|which|does|do|is|are|can|will|would|should|has|have)\b|"
                        r"[吗呢]\s*$|怎么|多少|几|哪|kya|kitna|kitne|kaisa|kaise|kab", re.I)
 _NEED = re.compile(r"\b(?:want|need|looking|get|buy|gift|find|show|searching)\b|想|要|找|chahiye", re.I)
+_SAME_ORDER = re.compile(r"\bsame order\b|\bthat order\b|\bin (?:it|that one)\b|同一个订单|那个订单|这个订单里|同一单", re.I)
+_STATUS_ASKED = re.compile(r"\bstatus\b|\btrack|\bwhere is\b|\bwhen will\b|状态|到哪|单号", re.I)
+_DAMAGE = re.compile(r"\b(?:broke|broken|damaged|defective|not working|stopped working|wrong item|faulty)\b|坏|破损|故障|发错",
+                     re.I)
+_FOLLOWUP = re.compile(r"^\W*(?:and|what about|how about|also|for|aur|还有|那|那么)\b|^\W*\w+\W*\?\s*$|(?:呢|吗)\s*[？?]?\s*$",
+                       re.I)
 _ORDER_STATUS_WORDS = re.compile(r"\b(?:status|courier|carrier|tracking|track|where|arriv\w*|deliver\w*|ship\w*|"
                                  r"when|eta|late|update|kab|kahan)\b|到哪|物流|快递|单号|状态|发货|送达|什么时候", re.I)
 _ORDER_CHANGE_WORDS = re.compile(r"\b(?:cancel\w*|return\w*|exchange|refund\w*|replace\w*|change (?:the )?address)\b|"
@@ -158,6 +164,9 @@ class Understander:
         rule = rules.first_rule(text)
         if s.order_ids and (rule is None or rule.action == "search"):  # an order id with no other reading
             rule = rules.rule_named("order_lookup")
+        if s.order_ids and rule is not None and rule.action in ("policy", "order_status") and \
+                (_ORDER_CHANGE_WORDS.search(text) or _DAMAGE.search(text)):
+            rule = rules.rule_named("order_change")  # "can I return the shoes from O10522?": that order, that rule
         if rule is not None and rule.action in ("compare", "details") and (s.limits or s.min_rating is not None) \
                 and session.last_search:  # "which of these are 4 stars or more?": the list, narrowed
             rule = rules.rule_named("asks_for_products")
@@ -213,9 +222,14 @@ class Understander:
         recent_session = type(session)(user_id=session.user_id, turns=recent)
         if not recent or not session_order(recent_session, owned):
             return None  # no order of the shopper's was looked up or named in the last two turns
+        if _SAME_ORDER.search(text):  # "what about the backpack in the same order?": the same question again
+            last = recent[-1].intent == "support" and next((c.get("name") for c in recent[-1].tool_calls), None)
+            return rules.Rule("same_order", "order_change" if last else "order_status", _SAME_ORDER, ())
+        if rule is not None and rule.action == "policy" and not _STATUS_ASKED.search(text):
+            return None  # "do I get my money back if I refuse it?": the store's rule answers
         if _ORDER_CHANGE_WORDS.search(text):
             return rules.Rule("order_followup_change", "order_change", _ORDER_CHANGE_WORDS, ())
-        if _ORDER_STATUS_WORDS.search(text):
+        if _ORDER_STATUS_WORDS.search(text) and not (rule is not None and rule.action == "policy"):
             return rules.Rule("order_followup_status", "order_status", _ORDER_STATUS_WORDS, ())
         return None
 
@@ -226,6 +240,12 @@ class Understander:
         product ("a pair please", "来两个") adds it to the cart."""
         if not session.turns:
             return None
+        last_calls = [c.get("name") for c in session.turns[-1].tool_calls]
+        short_followup = len(text.split()) <= 6 and _FOLLOWUP.search(text)
+        if short_followup and "review_sentiment_summary" in last_calls and self._aspect(text):
+            return rules.Rule("aspect_followup", "reviews", _FOLLOWUP, ())  # "and comfort?"
+        if short_followup and session.turns[-1].intent == "support" and not last_calls:
+            return rules.Rule("policy_followup", "policy", _FOLLOWUP, ())   # "and for skincare stuff?"
         pointed = bool(s.positions or s.relative or s.ref_words or s.superlative)
         rest = [w for w in tokenize(_REFERENCE_WORDS.sub(" ", _FILLER.sub(" ", text)), bigrams=False) if w not in GENERIC]
         counted = s.quantity is not None or (len(s.numbers) == 1 and not s.limits and not s.rating_span)
@@ -448,7 +468,7 @@ class Understander:
         """The need: the message without its constraints, references and filler; in a long message, the clauses
         that name something the catalog knows."""
         t = text
-        for lim in sorted(u.trace.get("limits", []), reverse=True):
+        for lim in sorted(set(map(tuple, u.trace.get("limits", []))), reverse=True):  # a range is two limits, one span
             t = t[:lim[0]] + " " + t[lim[1]:]
         t = _strip_constraints(t)
         clauses = [c for c in re.split(r"[,.;!?，。；！？\n]|\b(?:but|because|since|though|and then|so)\b", t)

@@ -43,7 +43,7 @@ _WORDS = re.compile(rf"(?<![\w])(?:{_WORD})(?:(?:[ \t]+|(?<=\w)-(?=\w))(?:{_WORD
 _ZH = re.compile(r"[零一二两俩三四五六七八九十百千万亿半]+")
 _HI_COUNT_AFTER = re.compile(r"\s*(?:chahiye|chaiye|piece|pcs|units?|items?|de do|dedo|dena|le lo|lena|wale|kg)\b", re.I)
 # a minus sign written against the digits ("-3", not "two - one"), or a minus word
-_MINUS = re.compile(r"(?:(?<![\w-])[-−–]|\b(?:minus|negative)\s+|负数?|減|减)$", re.I)
+_MINUS = re.compile(r"(?:(?<![A-Za-z0-9_-])[-−–]|\b(?:minus|negative)\s+|负数?|減|减)$", re.I)
 
 
 @dataclass

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from assistant.slots import read as extract
+from retrieval.catalog import CatalogError
 from assistant.toolcalls import parse_tool_calls
 from retrieval.catalog import load_catalog, parse_price
 
@@ -137,6 +138,10 @@ def test_generated_csv_catalogs_lose_no_valid_row_and_report_every_bad_one(tmp_p
             expected_bad[line] = kind
     path = tmp_path_factory.mktemp("csv") / "catalog.csv"
     path.write_text(buf.getvalue(), encoding="utf-8")
+    if not expected_valid:  # a catalog with no usable row is a clear error, not an empty store
+        with pytest.raises(CatalogError, match="no products"):
+            load_catalog(path)
+        return
     store, report = load_catalog(path)
     assert report.rows_read == len(spec)
     assert {pid: (p.title, p.price) for pid, p in store.products.items()} == expected_valid

@@ -94,6 +94,8 @@ class Resolver:
         name_words = name_words or list(slots.ref_words)
         # words picked as a reference may name a product by one word ("the Sony one"); the whole message must
         # share at least two words, or the brand, with the product it names
+        if not name_words and (slots.pronoun or "it" in refs) and now and re.search(r"\b(?:it|its|it's)\b|它", text, re.I):
+            return Resolution(now if plural else now[:1], "pronoun")  # "is the noise cancelling on it good?"
         named = self._named(" ".join(name_words), seen(session)) if name_words else \
             self._named(text, seen(session), min_score=2)
         if named:

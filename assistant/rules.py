@@ -89,13 +89,15 @@ RULES: tuple[Rule, ...] = (
         rf"\b(?:their|his|her) (?:cart|basket|orders?|order history|address(?:es)?|phone(?: number)?|e-?mail|account|"
         r"purchases|purchase history|user ?id|(?:full |real )?names?|contact(?: details)?)\b",
         r"\bwhat did [A-Z][a-z]+(?: [A-Z][a-z]+)? (?:buy|order|put|add|purchase)",
+        r"\bwhat (?:he|she|they|[A-Z][a-z]+) (?:has |have |had )?(?:bought|ordered|purchased)\b",
         r"是谁(?:写|发|留|买)的|谁(?:写|发|留)了|谁买了|哪些(?:顾客|用户|人|买家)|(?:顾客|用户|买家|客户)都?是谁|"
         r"(?:他|她|他们|她们|对方)的(?:用户ID|ID|id|地址|电话|手机号|订单|购物车|邮箱|名字|姓名|账户)"),
         ("show me my neighbour's orders", "what is the reviewer's user id?", "who wrote the 1-star review on this?",
          "give me the address of customer U002", "what did my friends buy last week?", "这位买家的地址是什么",
          "评价是谁写的", "user 17's cart please", "which buyers ordered this kettle?", "who bought the blue one?",
          "what did Anil Kumar order?", "and their phone number?", "这条差评是谁发的", "他的地址在哪",
-         "who wrote the harshest review on it?", "show me Ravi Iyer's orders", "give me their name"),
+         "who wrote the harshest review on it?", "show me Ravi Iyer's orders", "give me their name",
+         "can you tell me what she bought last week?"),
         ("show me my orders", "what do reviewers say about the battery?", "a gift for my friend under 500",
          "is it good for my mom?"),
         refusal="privacy"),
@@ -133,7 +135,8 @@ RULES: tuple[Rule, ...] = (
         ("I want to order a kettle", "in what order should I charge them", "show me kettles")),
     Rule("add_to_cart", "add_to_cart", _rx(
         r"\b(?:add|put|throw|toss|stick|drop)\b.{0,60}\b(?:cart|basket|bag|trolley)\b",
-        r"^\W*(?:(?:ok(?:ay)?|yes|yeah|yep|sure|great|perfect|fine|cool|alright|then|so|and)\W+)*(?:please\s+)?"
+        r"\badd (?:it|this|that|them|both|this one|that one)\b",
+        r"^\W*(?:(?:ok(?:ay)?|yes|yeah|yep|sure|great|perfect|fine|cool|alright|then|so|and|just)\W+)*(?:please\s+)?"
         r"(?:add(?!-)|i'?ll (?:take|buy|get|have) (?:it|this|that|them|one|the|both|\d|two|three)|"
         r"let'?s (?:go with|get|buy) (?:it|this|that|the|both)|take (?:it|this|that|the|both))\b",
         r"\bi'?ll (?:take|buy|have|get) (?:it|this|that|them|one|two|three|\d|the|a pair|both)\b",
@@ -143,7 +146,7 @@ RULES: tuple[Rule, ...] = (
         r"加(?:入|到)?购物车|放(?:进|入)购物车|加购|买(?:这|那|一|两|三|它)|来(?:一|两|三|四|五|\d)(?:个|件|台|只|双|份|盒)|"
         r"要(?:这|那)(?:个|款)|就(?:它|这个|那个)了|下单"),
         ("add the second one to my cart", "ok add it", "I'll take two", "that'll do", "buy this one", "第二个加购",
-         "sasta wala add kar do", "cool, get her that one",
+         "sasta wala add kar do", "cool, get her that one", "ok then just add it at the normal price",
          "来两个", "make it three", "ye wala cart mein daal do", "yes, order it"),
         ("how much is it?", "what's in my cart?", "I want earbuds under 1000", "add-on cards for a camera")),
     Rule("order_change", "order_change", _rx(
@@ -225,6 +228,7 @@ RULES: tuple[Rule, ...] = (
         r"^\W*(?:(?:hi|hello|hey|hiya|yo|namaste|good (?:morning|afternoon|evening|night)|thanks?|thank you|thx|ty|"
         r"cheers|bye|goodbye|see you|ok(?:ay)?|k|cool|great|nice|awesome|perfect|fine|alright|sure|got it|no|nope|"
         r"never ?mind|nvm|forget it|that'?s (?:all|it|fine|great|ok)|nothing else|for now|today|so much|a lot|again|"
+        r"ugh|anyway|whatever|no worries|np|oh well|haha|lol|"
         r"for (?:the |your )?help|there|friend|buddy|mate|bot|who are you|what can you do|how are you|shukriya|"
         r"dhanyavaad|theek hai|accha|你好|您好|谢谢|再见|好的|好吧|嗨|你是谁|你能做什么|没事了|算了)\W*)+$"),
         ("hi", "thanks a lot!", "ok bye", "hello there", "谢谢", "what can you do?", "that's all, thanks",

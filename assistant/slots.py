@@ -51,7 +51,8 @@ _NOT_MONEY_AFTER = re.compile(r"^\s*(?:(?:mah|w|watts?|v|volts?|gb|g|tb|mb|mp|me
                               r"meters?|ft|feet|hours?|hrs?|h|mins?|minutes?|hz|khz|l|ltrs?|litres?|liters?|ml|kg|grams?|"
                               r"stars?|percent|x|pcs|pieces?|units?|items?|nos|months?|years?|yrs?|days?|weeks?|people|"
                               r"persons?|ports?|pin|cores?|gen|th|st|nd|rd|ratings?|reviews?|rated|mbps|dpi|rpm|db|k|p|fps)"
-                              r"(?![a-z])|\"|''|★|/5|%|个|件|台|只|双|份|星|分|颗|寸|毫安|瓦|年|月|天|小时|米)", re.I)
+                              r"(?![a-z])|\"|''|★|/5|%|个|件|台|只|双|份|星|分|颗|寸|英寸|毫安|瓦|年|月|天|小时|米|升|毫升|克|公斤|千克|核|倍)",
+                              re.I)
 _RATING_WORDS = re.compile(r"stars?|★|ratings?|rated|rating|reviews?|/5|评分|评价|星|分(?!钟)", re.I)
 _CLAUSE_BREAK = re.compile(r"[,;!?，。；！？\n]|(?<![Rr][Ss])(?<!\bno)\.(?!\d)|\b(?:but|and then|also|plus)\b", re.I)
 
@@ -351,9 +352,11 @@ _RELATIVE_RX = {k: re.compile(v, re.I) for k, v in _RELATIVE.items()}
 _PRONOUN = re.compile(r"(?<![a-z])(?:it|its|it's|this one|that one|this|that|these|those|them|they|both|all of them|"
                       r"the same|ye|yeh|yahi|wo|woh|wohi|isko|usko|ise|use|isme|usme|iska|uska|dono)(?![a-z])|"
                       r"它|这个|那个|这款|那款|这两|那两|这些|那些|两个都|都要|同款", re.I)
-_SUPERLATIVE = {"cheapest": r"cheapest|cheaper one|less expensive one|lowest[- ]price[d]?|least expensive|most affordable|"
+_SUPERLATIVE = {"cheapest": r"cheapest|cheaper one|the cheaper(?: of)?|less expensive one|lowest[- ]price[d]?|least expensive|"
+                            r"most affordable|"
                             r"sabse sasta|sasta wala|saste wala|最便宜|便宜的那|便宜点的那",
-                "priciest": r"most expensive|more expensive one|pricier one|priciest|costlier one|highest[- ]price[d]?|"
+                "priciest": r"most expensive|more expensive one|the (?:pricier|costlier|more expensive)(?: of)?|pricier one|"
+                            r"priciest|costlier one|highest[- ]price[d]?|"
                             r"mehenga|mehnga|最贵|贵的那",
                 "best_rated": r"best[- ]rated|highest[- ]rated|top[- ]rated|better[- ]rated one|best reviewed|"
                               r"sabse (?:achhi|acchi|achi|badhiya|zyada|jyada) rating|best rating wal[ai]|"

@@ -37,7 +37,8 @@ _FILLER = re.compile(
     r"recommend|suggest|koi|achha|acha|accha|dikhao|batao|chahiye|wala|waala|wale|wali|hi|bhi|sirf|yaar|bhai|hai|"
     r"mujhe|ek|ka|ki|ke|tbh|pls|plz|lol|nothing fancy|mostly|"
     r"for (?:my|her|his|our|the) (?:mom|mum|mother|dad|father|sister|brother|wife|husband|friend|kids?|son|"
-    r"daughter|family|parents?|grandma|grandpa|boss|colleague|girlfriend|boyfriend|room|home|office))\b|"
+    r"daughter|family|parents?|grandma|grandpa|boss|colleague|girlfriend|boyfriend|room|home|office)"
+    r"(?:'?s(?: \w+){0,2})?)\b|"
     r"请|帮我|给我|我想要?|有没有|推荐一下|推荐|找一下|找个?|想买|一款|一个|的|只要|只看|你们(?:卖|有)?|还有|看看|[吗呢](?=\s*[？?。!！]?\s*$)|^那", re.I)
 _REFINE = re.compile(r"\b(?:only|just|instead|what about|how about|any (?:in|with|from)|same but|but (?:in|with|from)|"
                      r"other (?:brands?|colou?rs?|options)|cheaper|less expensive|more expensive|pricier|premium|"
@@ -61,6 +62,9 @@ _SAME_ORDER = re.compile(r"\bsame order\b|\bthat order\b|\bin (?:it|that one)\b|
 _STATUS_ASKED = re.compile(r"\bstatus\b|\btrack|\bwhere is\b|\bwhen will\b|状态|到哪|单号", re.I)
 _DAMAGE = re.compile(r"\b(?:broke|broken|damaged|defective|not working|stopped working|wrong item|faulty)\b|坏|破损|故障|发错",
                      re.I)
+_ABOUT_IT = re.compile(r"\bits\b|\b(?:on|of|in|for|does|is|will|can|has) it\b|它的|这款的|这个的|\b(?:iska|iski|uska|uski)\b",
+                       re.I)
+_THESE = re.compile(r"\b(?:these|those|them|of the (?:two|three)|shown|above|listed)\b|这些|那些|这几|inme|inmein|unme", re.I)
 _FOLLOWUP = re.compile(r"^\W*(?:and|what about|how about|also|for|aur|还有|那|那么)\b|^\W*\w+\W*\?\s*$|(?:呢|吗)\s*[？?]?\s*$",
                        re.I)
 _ORDER_STATUS_WORDS = re.compile(r"\b(?:status|courier|carrier|tracking|track|where|arriv\w*|deliver\w*|ship\w*|"
@@ -170,6 +174,9 @@ class Understander:
         if rule is not None and rule.action in ("compare", "details") and (s.limits or s.min_rating is not None) \
                 and session.last_search:  # "which of these are 4 stars or more?": the list, narrowed
             rule = rules.rule_named("asks_for_products")
+        if s.superlative and (rule is None or rule.action in ("details", "search")) and not _THESE.search(text) and \
+                self._names_a_kind(_strip_constraints(_FILLER.sub(" ", text))):
+            rule = rules.rule_named("asks_for_products")  # "the cheapest 32 inch TV you have?": all of them, sorted
         context = self._order_followup(text, session, rule) or (self._bare_reference(text, s, session)
                                                                  if rule is None else None)
         if context is not None:
@@ -188,7 +195,10 @@ class Understander:
             u.action = guess[0] if guess and guess[1] >= CLASSIFIER_CONFIDENT else self._default_action(text, s, u)
             u.sources["action"] = "classifier" if guess and guess[1] >= CLASSIFIER_CONFIDENT else "default"
         self._quantity_refusal(u, text)
-        if u.action == "refuse":
+        if u.action == "refuse":  # the products it names stay in focus for the next turn ("then just add it")
+            r = self.resolver.resolve(text, s, session, None)
+            u.mentioned = list(dict.fromkeys(u.mentioned + (r.products if r.how in ("explicit", "name", "position",
+                                                                                    "lookup") else [])))
             u.trace["ms"] = (time.perf_counter() - t0) * 1e3
             return u
         self._resolve(u, text, s, session, parse)
@@ -249,10 +259,14 @@ class Understander:
         pointed = bool(s.positions or s.relative or s.ref_words or s.superlative)
         rest = [w for w in tokenize(_REFERENCE_WORDS.sub(" ", _FILLER.sub(" ", text)), bigrams=False) if w not in GENERIC]
         counted = s.quantity is not None or (len(s.numbers) == 1 and not s.limits and not s.rating_span)
-        if counted and not pointed and len(rest) <= 2 and focus(session) and not self._names_a_kind(text):
+        cart_talk = "add_to_cart" in last_calls or session.turns[-1].refused
+        if counted and not pointed and len(rest) <= (4 if cart_talk else 2) and focus(session) and \
+                not self._names_a_kind(" ".join(rest)):
             if s.quantity is None:  # "a pair please": the only number is the count
                 s.quantity = int(s.numbers[0].value) if float(s.numbers[0].value).is_integer() else None
             return rules.Rule("count_only", "add_to_cart", _REFERENCE_WORDS, ())
+        if pointed and s.quantity is not None and not s.limits:  # "the cheaper of the two, one unit"
+            return rules.Rule("pointed_count", "add_to_cart", _REFERENCE_WORDS, ())
         if s.limits or s.min_rating is not None:
             return None  # "anything rated 4 or more in that?": a narrowed search, not a product question
         if not session.last_shown or not (pointed or (s.pronoun and _QUESTION.search(text))):
@@ -261,7 +275,7 @@ class Understander:
             last = next((c.get("name") for t in reversed(session.turns[-1:]) for c in t.tool_calls), None)
             action = {"review_sentiment_summary": "reviews", "compare_products": "details"}.get(last, "details")
             return rules.Rule("bare_reference", action, _REFERENCE_WORDS, ())
-        if _QUESTION.search(text) and (pointed or not self._names_a_kind(" ".join(rest))):
+        if _QUESTION.search(text) and (pointed or _ABOUT_IT.search(text) or not self._names_a_kind(" ".join(rest))):
             return rules.Rule("question_about_shown", "details", _QUESTION, ())
         return None
 

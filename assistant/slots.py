@@ -231,6 +231,8 @@ def rating_span(text: str, numbers: list[NumberSpan]) -> NumberSpan | None:
         if not 1 <= span.value <= 5 or span.negative:
             continue
         before, after = _context(text, span, 30)
+        if span.written == "words" and span.text.lower() in ("one", "a", "an") and not re.match(r"\s*stars?", after, re.I):
+            continue  # "the best rated one": a pronoun, not a rating of 1
         near = _RATING_WORDS.search(after[:14]) or _RATING_WORDS.search(before[-16:])
         direction = _direction_after(after)[0] or _direction_before(before)[0]
         money = _currency(before, after)[0]
@@ -329,7 +331,9 @@ def read_product_ids(text: str, known: set[str], id_shapes: set[str]) -> tuple[l
 _ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3, "fifth": 4,
              "5th": 4, "last": -1, "top": 0, "pehla": 0, "pehli": 0, "pehle": 0, "pahla": 0, "doosra": 1, "dusra": 1,
              "doosri": 1, "dusri": 1, "teesra": 2, "tisra": 2, "teesri": 2, "chautha": 3, "aakhri": -1, "akhri": -1}
-_ORDINAL_RX = re.compile(r"(?<![a-z])(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last|top|pehl[aie]|pahla|"
+_ORDINAL_RX = re.compile(r"(?<![a-z])(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|"
+                         r"(?<=the )last|last(?= (?:one|item|option|product|result|choice|pick|wala))|"
+                         r"(?<=the )top(?= (?:one|item|option|product|result|choice|pick|\w+ result))|pehl[aie]|pahla|"
                          r"doosr[ai]|dusr[ai]|teesr[ai]|tisra|chautha|aakhri|akhri)(?![a-z])"
                          r"(?!\s+(?:time|order|class|hand|name|step|thing|impression|person|priority|place|of all))", re.I)
 _NUMBERED = re.compile(r"(?:number|no\.?|#|option|item|result|choice|pick)\s*(\d)(?!\d)|(?<![\d.])(\d)(?:st|nd|rd|th)?\s*"

@@ -174,6 +174,10 @@ class Understander:
         if rule is not None and rule.action in ("compare", "details") and (s.limits or s.min_rating is not None) \
                 and session.last_search:  # "which of these are 4 stars or more?": the list, narrowed
             rule = rules.rule_named("asks_for_products")
+        pointed = bool(s.positions or s.relative or s.ref_words or s.superlative)
+        if pointed and s.quantity is not None and s.quantity_problem is None and \
+                (rule is None or rule.name == "asks_for_products") and session.last_shown:
+            rule = rules.Rule("pointed_count", "add_to_cart", _REFERENCE_WORDS, ())  # "Ultra Alkaline AA wala do chahiye"
         if s.superlative and (rule is None or rule.action in ("details", "search")) and not _THESE.search(text) and \
                 self._names_a_kind(_strip_constraints(_FILLER.sub(" ", text))):
             rule = rules.rule_named("asks_for_products")  # "the cheapest 32 inch TV you have?": all of them, sorted
@@ -197,8 +201,9 @@ class Understander:
         self._quantity_refusal(u, text)
         if u.action == "refuse":  # the products it names stay in focus for the next turn ("then just add it")
             r = self.resolver.resolve(text, s, session, None)
-            u.mentioned = list(dict.fromkeys(u.mentioned + (r.products if r.how in ("explicit", "name", "position",
-                                                                                    "lookup") else [])))
+            named = r.products if r.how in ("explicit", "name", "position", "lookup") else \
+                self.resolver.lookup(self._name_text(text)) if self._name_text(text) else []
+            u.mentioned = list(dict.fromkeys(u.mentioned + named))
             u.trace["ms"] = (time.perf_counter() - t0) * 1e3
             return u
         self._resolve(u, text, s, session, parse)
@@ -541,7 +546,9 @@ KIND_NOUNS = ("phone phones smartphone mobile laptop tablet tv television earbud
 def _kind_words(store) -> set[str]:
     from retrieval.glossary import ZH_EN
 
-    words = set(tokenize(KIND_NOUNS, bigrams=False)) | {k for k in ZH_EN if len(k) >= 2}
+    nouns = set(tokenize(KIND_NOUNS, bigrams=False))
+    # Chinese words whose English names a product kind ("耳机" -> earphones), not adjectives ("便宜")
+    words = nouns | {k for k, v in ZH_EN.items() if len(k) >= 2 and set(tokenize(v, bigrams=False)) & nouns}
     for p in store.products.values():
         for c in p.category:
             words |= set(tokenize(re.sub(r"(?<=[a-z])(?=[A-Z])", " ", c).replace("&", " "), bigrams=False))

@@ -104,15 +104,27 @@ class DoneEvent:
 class Assistant:
     def __init__(self, index: ProductIndex, backend=None, insights: Insights | None = None,
                  config: AssistantConfig | None = None, sessions=None, classifier=None):
-        self.index, self.backend = index, backend
+        self.index = index
         self.sessions = sessions  # an assistant.persistence.SessionStore, or None: sessions live in memory only
         self.insights = insights or Insights()
         self.config = config or AssistantConfig()
-        timeout = min(self.config.parse_timeout_s, self.config.llm_timeout_s)
-        reader = LLMReader(backend, timeout_s=timeout) if backend is not None else None
-        self.understander = Understander(index, reader, classifier, self.config.router)
+        self.understander = Understander(index, None, classifier, self.config.router)
         self.policy = TurnPolicy(index)
-        self.phraser = Phraser(index, backend, self.config)
+        self.phraser = Phraser(index, None, self.config)
+        self.backend = backend
+
+    @property
+    def backend(self):
+        return self._backend
+
+    @backend.setter
+    def backend(self, backend) -> None:
+        """One model for the whole turn: the reader of turns and the phrasing of answers follow a replaced
+        backend (a tracing wrapper, a fallback after a failed load)."""
+        self._backend = backend
+        timeout = min(self.config.parse_timeout_s, self.config.llm_timeout_s)
+        self.understander.reader = LLMReader(backend, timeout_s=timeout) if backend is not None else None
+        self.phraser.backend = backend
 
     def new_session(self, user_id: str | None = None, session_id: str | None = None) -> Session:
         """A fresh session, or with a SessionStore the saved one of this user by that id (cart, turns, last shown)."""

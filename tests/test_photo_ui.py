@@ -62,7 +62,7 @@ def _image_message(data: bytes, text: str = "") -> dict:
     ("data:text/plain,hello", 400, "invalid_image_url"),
 ])
 def test_api_refuses_remote_and_malformed_image_urls(base_url, url, status, code):
-    body = {"model": "x", "messages": [{"role": "user", "content": [
+    body = {"model": "shopassist", "messages": [{"role": "user", "content": [
         {"type": "text", "text": "find this"}, {"type": "image_url", "image_url": {"url": url}}]}]}
     r = httpx.post(base_url + "/v1/chat/completions", json=body, timeout=30)
     assert r.status_code == status and r.json()["error"]["code"] == code, r.text
@@ -70,17 +70,17 @@ def test_api_refuses_remote_and_malformed_image_urls(base_url, url, status, code
 
 
 def test_api_body_limits_with_and_without_an_image(base_url):
-    big_text = {"model": "x", "messages": [{"role": "user", "content": "a" * 3000}] * 40}  # ~120 KB, no image
+    big_text = {"model": "shopassist", "messages": [{"role": "user", "content": "a" * 3000}] * 40}  # ~120 KB, no image
     r = httpx.post(base_url + "/v1/chat/completions", json=big_text, timeout=30)
     assert r.status_code == 413 and r.json()["error"]["code"] == "body_too_large"
-    two = {"model": "x", "messages": [{"role": "user", "content": [
+    two = {"model": "shopassist", "messages": [{"role": "user", "content": [
         {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}}] * 2}]}
     r = httpx.post(base_url + "/v1/chat/completions", json=two, timeout=30)
     assert r.status_code == 400 and r.json()["error"]["code"] == "too_many_images"
 
 
 def test_api_not_an_image_gets_a_clear_reply(base_url):
-    body = {"model": "x", "messages": [_image_message(b"GIF89 this is no picture")]}
+    body = {"model": "shopassist", "messages": [_image_message(b"GIF89 this is no picture")]}
     r = httpx.post(base_url + "/v1/chat/completions", json=body, timeout=60)
     assert r.status_code == 200, r.text
     assert "not an image" in r.json()["choices"][0]["message"]["content"]
@@ -94,12 +94,12 @@ def test_openai_client_sends_a_photo_and_gets_the_product(base_url, product):
     from openai import OpenAI
 
     client = OpenAI(base_url=base_url + "/v1", api_key="unused", max_retries=0, timeout=300)
-    r = client.chat.completions.create(model="x", messages=[_image_message(box_jpeg(product, "damaged", 1))])
+    r = client.chat.completions.create(model="shopassist", messages=[_image_message(box_jpeg(product, "damaged", 1))])
     ext = r.model_extra["shopassist"]
     assert ext["tool_calls"][0]["name"] == "read_image_text" and not ext["no_match"]
     assert product.product_id in [p["product_id"] for p in ext["products"]][:5]
     assert r.choices[0].message.content.startswith(f"I read '{product.brand}")
-    stream = client.chat.completions.create(model="x", stream=True,
+    stream = client.chat.completions.create(model="shopassist", stream=True,
                                             messages=[_image_message(box_jpeg(product), "find this")])
     chunks = list(stream)
     tools = [c.model_extra["shopassist"]["tool"]["name"] for c in chunks

@@ -187,9 +187,6 @@ class Assistant:
             calls = yield from run_agent(self, session, text, u, plan, res)
         else:
             calls = yield from self._run_calls(session, calls)
-        for c in calls:  # "the best rated ...": the matches in that order, in the reply and the cards alike
-            if c.name == "search_products" and u.trace.get("sort") and isinstance(c.result, dict):
-                c.result["products"] = sorted(c.result.get("products", []), key=u.trace["sort"])
         res.tool_calls = [c.to_dict() for c in calls]
         if calls and all(c.not_yours for c in calls):  # an unknown order reads exactly like someone else's
             res.refused, res.text = True, replies.refusal("order_not_yours", lang)
@@ -213,17 +210,26 @@ class Assistant:
             u.sources["action"] = f"guard:{r.reason}"
 
     def _currency(self, u: Understanding, plan: TurnPlan, session: Session) -> TurnPlan:
-        """A price written in another currency: converted at the store's configured rate and said so; with no
-        rate configured, the amount is read in the store's currency and the reply says so and asks."""
+        """A price written in another currency: converted at the store's configured rate and said so. With no
+        rate configured, nothing is searched with a limit the shopper did not mean: the reply asks for the amount
+        in the store's currency; except an amount in 元/块 alone (Chinese for money of any kind), read in the
+        store's currency and said so."""
         if not u.foreign_currency or not plan.calls:
             return plan
         rate = self.index.store.exchange_rates.get(u.foreign_currency)
-        if rate is not None:
-            for call in plan.calls:
-                for key in ("max_price", "min_price"):
-                    if key in call.arguments and key in u.filters:
-                        call.arguments[key] = round(u.filters[key] * rate, 2)
-        u.trace["converted"] = {"currency": u.foreign_currency, "rate": rate}
+        u.trace["converted"] = {"currency": u.foreign_currency, "rate": rate, "assumed": False}
+        if rate is None and u.currency_word_only:
+            u.trace["converted"]["assumed"] = True
+            return plan
+        if rate is None:  # the need stays: "4,000 rupees then" searches it
+            if u.query:
+                session.last_search = {"query": u.query, "filters": {k: v for k, v in u.filters.items()
+                                                                     if k not in ("max_price", "min_price")}}
+            return TurnPlan(ask="currency")
+        for call in plan.calls:
+            for key in ("max_price", "min_price"):
+                if key in call.arguments and key in u.filters:
+                    call.arguments[key] = round(u.filters[key] * rate, 2)
         return plan
 
     def _run_calls(self, session: Session, calls: list[ToolCall]) -> Iterator[ToolEvent]:

@@ -31,10 +31,11 @@ class Phraser:
     # ---- the templated reply -----------------------------------------------------------------------
     def template(self, session, text: str, u, plan, res) -> str:
         lang = res.lang
-        if plan.ask:
-            return self._ask(plan.ask, u, session, lang)
-        out = []
         conv = u.trace.get("converted")
+        if plan.ask:
+            return self._currency_note(u, conv, lang) if plan.ask == "currency" and conv else \
+                self._ask(plan.ask, u, session, lang)
+        out = []
         if conv:
             out.append(self._currency_note(u, conv, lang))
         if plan.reply == "cart":
@@ -58,10 +59,13 @@ class Phraser:
     def _currency_note(self, u, conv: dict, lang: str) -> str:
         store, cur = self.index.store, conv["currency"]
         values = [u.filters[k] for k in ("max_price", "min_price") if k in u.filters]
+        if conv.get("assumed"):
+            amounts = ", ".join(render.money(v, store.currency) for v in values)
+            return replies.ask("currency_assumed", lang, store=store.currency, amounts=amounts)
         if conv.get("rate"):
             amounts = ", ".join(f"{render.money(v, cur)} ≈ {render.money(v * conv['rate'], store.currency)}" for v in values)
             return ("按本店汇率，" if lang == "zh" else "At the store's rate, ") + amounts + ("。" if lang == "zh" else ".")
-        amounts = ", ".join(render.money(v, store.currency) for v in values)
+        amounts = ", ".join(f"{v:,g} {cur}" for v in values)
         return replies.ask("currency", lang, store=store.currency, foreign=cur, amounts=amounts)
 
     def _ask(self, what: str, u, session, lang: str) -> str:

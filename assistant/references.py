@@ -23,7 +23,8 @@ GENERIC = {"one", "ones", "product", "item", "the", "two", "three", "about", "sa
            "me", "my", "to", "a", "an", "of", "for", "and", "or", "is", "are", "how", "much", "which", "one's",
            "price", "cost", "review", "reviews", "compare", "get", "tell", "more", "details", "good", "best", "better",
            "cheaper", "cheapest", "expensive", "rated", "rating", "wala", "waala", "vala", "ka", "ki", "ke", "hai",
-           "do", "de", "dikhao", "batao", "kya", "ye", "wo", "with", "in", "on", "has", "have", "does", "will",
+           "do", "de", "dikhao", "batao", "kya", "ye", "wo", "with", "in", "on", "has", "have", "does", "will", "you",
+           "your", "we", "i",
            "那款", "这款", "那个", "这个", "评价", "怎么样", "加入", "购物车", "要", "两个", "一个", "三个", "个", "买", "我",
            "想", "吗", "呢", "还", "那", "这", "一下", "帮", "再", "的", "了", "加购"}
 

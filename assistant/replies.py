@@ -46,9 +46,11 @@ ASK = {
                  "zh": "要比较哪些商品？请说出两个或以上的商品名称，或先搜索，再让我比较前两个。"},
     "need": {"en": "What are you looking for? For example the kind of product and your budget.",
              "zh": "您想找什么商品？比如商品类型和预算。"},
-    "currency": {"en": "Prices here are in {store} and I have no exchange rate for {foreign}, so I read your amount as "
-                       "{amounts}. If you meant {foreign}, tell me the amount in {store}.",
-                 "zh": "本店价格以{store}计，我没有{foreign}的汇率，所以按{amounts}为您查找。如果您指的是{foreign}，请告诉我{store}金额。"},
+    "currency_assumed": {"en": "Prices here are in {store}, so I read your amount as {amounts}.",
+                         "zh": "本店价格以{store}计，已按{amounts}为您查找。"},
+    "currency": {"en": "Prices here are in {store}, and I have no exchange rate for {foreign}, so I can't tell what "
+                       "{amounts} is in {store}. What is your budget in {store}?",
+                 "zh": "本店价格以{store}计，我没有{foreign}的汇率，无法换算{amounts}。请问您的预算是多少{store}？"},
 }
 CHITCHAT = {"en": "Hello! I can help you find and compare products, read reviews, fill your cart and check your orders.",
             "zh": "您好！我可以帮您查找和比较商品、了解评价、管理购物车和查询订单。"}
@@ -91,8 +93,15 @@ def search_reply(result: dict[str, Any], lang: str, recommended: bool = False) -
         head = f"为您{'推荐' if recommended else '找到'}{n}件商品："
     else:
         head = f"Here {'are' if n > 1 else 'is'} {n} {'recommendation' if recommended else 'match'}{'es' if n > 1 and not recommended else 's' if n > 1 else ''}:"
+    order = _SORT_NAMES.get(result.get("sort", "relevance"))
+    if order:
+        head = head[:-1] + (f"（{order[1]}）：" if zh(lang) else f", {order[0]}:")
     lines = [product_line(p, lang, i) for i, p in enumerate(products[:5], 1)]
     return head + "\n" + "\n".join(lines)
+
+
+_SORT_NAMES = {"price_low": ("cheapest first", "价格从低到高"), "price_high": ("priciest first", "价格从高到低"),
+               "rating": ("best rated first", "评分从高到低")}
 
 
 def details_reply(r: dict[str, Any], lang: str, question: str = "") -> str:

@@ -34,6 +34,11 @@ _CUE = re.compile(rf"(?:{_MAX_CUES})(?![a-z])|(?:{_MIN_CUES})(?![a-z])|\+", re.I
 _MAX_RX = re.compile(rf"^(?:{_MAX_CUES})$", re.I)
 _NEGATION = re.compile(r"(?<![a-z])(?:not|no|never|nothing|nobody|n't|cannot|can't|cant|won't|wont|don't|dont|"
                        r"shouldn't|mustn't|without|nahi|nahin|mat)(?![a-z])|不(?!超过|到|高于|低于|少于)|别|没有|不要|不能", re.I)
+# what may stand between a negation and the limit it turns ("can't go past", "don't want anything above", "不要超过");
+# "won't break under 900" negates the verb, not the limit
+_NEGATION_BRIDGE = re.compile(r"\s*(?:(?:go|going|go up|be|spend|spending|pay|paying|cost|costing|costs|stretch|exceed|"
+                              r"cross|run|reach|extend|climb|rise|want|wanna|need|anything|something|stuff|more|"
+                              r"priced|is|are|was|it|to|i|me|much|too|even|要|想|能|会)\s*)*", re.I)
 _POST_MAX = re.compile(r"^\s*(?:or (?:less|under|below|lower|cheaper)|and (?:under|below)|max(?:imum)?|tops|at most|"
                        r"se kam|ke andar|ke neeche|se neeche|tak|以内|以下|之内|内|封顶|左右以内|块以内|元以内)", re.I)
 _POST_MIN = re.compile(r"^\s*(?:\+|or (?:more|above|higher|better|up)|and (?:above|up|more)|plus|upwards|minimum|"
@@ -41,11 +46,23 @@ _POST_MIN = re.compile(r"^\s*(?:\+|or (?:more|above|higher|better|up)|and (?:abo
 _AROUND = re.compile(r"(?:around|about|approx(?:imately)?|roughly|close to|near|~|lagbhag|qareeb|大概|大约|差不多)\s*$"
                      r"|^\s*(?:左右|上下|ish\b)", re.I)
 _RANGE = re.compile(r"^\s*(?:to|and|-|–|~|到|至|se)\s*$", re.I)
-_MONEY_BEFORE = re.compile(r"(?:₹|rs\.?|inr|rupees?|\$|usd|us\$|¥|￥|rmb|cny|€|eur|£)\s*$", re.I)
-_MONEY_AFTER = re.compile(r"^\s*(?:/-|₹|rs\b|rupees?|rupaye|rupay|inr|bucks|dollars?|usd|元|块钱?|rmb|yuan|euros?|€|"
-                          r"pounds?|ka\b|ke\b|wala|waala)", re.I)
-_FOREIGN = {"USD": re.compile(r"\$|usd|dollars?|bucks", re.I), "CNY": re.compile(r"元|块|rmb|cny|yuan|¥|￥", re.I),
-            "EUR": re.compile(r"€|eur|euros?", re.I), "GBP": re.compile(r"£|pounds?", re.I)}
+# currencies a shopper may write a price in: ISO code -> how it is written (the more specific first: "A$" before "$")
+_CURRENCY_MARKS = {
+    "AUD": r"a\$|au\$|aud|澳元", "CAD": r"c\$|ca\$|cad|加元", "SGD": r"s\$|sgd|新加坡元|新币",
+    "HKD": r"hk\$|hkd|港币|港元", "NZD": r"nz\$|nzd", "USD": r"us\$|\$|usd|dollars?|bucks|美元|美金",
+    "JPY": r"jpy|yen|円|日元", "EUR": r"€|eur|euros?|欧元", "GBP": r"£|gbp|pounds?|quid|英镑",
+    "AED": r"aed|dirhams?", "CHF": r"chf|francs?", "KRW": r"₩|krw|won|韩元", "RUB": r"₽|rub|roubles?|rubles?",
+    "BDT": r"৳|bdt|taka", "PKR": r"pkr", "LKR": r"lkr", "NPR": r"npr", "THB": r"฿|thb|baht", "MYR": r"myr|ringgit",
+    "SAR": r"sar|riyals?", "BRL": r"r\$|brl|reais",
+    "CNY": r"元|块钱?|rmb|cny|yuan|¥|￥|人民币",  # last: "日元", "美元" are other currencies
+}
+_INR_MARKS = r"₹|rs\.?|inr|rupees?|rupaye|rupay|卢比"
+_CODES = "|".join(_CURRENCY_MARKS.values())
+_MONEY_BEFORE = re.compile(rf"(?<![a-z])(?:{_INR_MARKS}|{_CODES})\s*$", re.I)
+_MONEY_AFTER = re.compile(rf"^\s*(?:/-|(?:{_INR_MARKS}|{_CODES})(?![a-z'’])|ka\b|ke\b|wala|waala)", re.I)
+_EXPLICIT_CNY = re.compile(r"rmb|cny|yuan|¥|￥|人民币", re.I)
+MONEY_MARK = rf"(?<![a-z])(?:{_INR_MARKS}|{_CODES})(?![a-z'’])"  # any currency as written, for stripping it
+_FOREIGN = {code: re.compile(rf"(?:^|(?<![a-z]))(?:{marks})(?![a-z'’])", re.I) for code, marks in _CURRENCY_MARKS.items()}
 # units after a number make it a size, a count or a rating, not a price ("65W", "128G的", "1.8 litre")
 _NOT_MONEY_AFTER = re.compile(r"^\s*(?:(?:mah|w|watts?|v|volts?|gb|g|tb|mb|mp|megapixels?|inch(?:es)?|cm|mm|m|metres?|"
                               r"meters?|ft|feet|hours?|hrs?|h|mins?|minutes?|hz|khz|l|ltrs?|litres?|liters?|ml|kg|grams?|"
@@ -90,6 +107,7 @@ class Slots:
     brand: str | None = None
     category: str | None = None
     foreign_currency: str | None = None    # an amount written in another currency than the store's
+    currency_word_only: bool = False       # ... named only by 元/块, the words Chinese uses for money of any kind
     numbers: list[NumberSpan] = field(default_factory=list)
 
 
@@ -144,7 +162,8 @@ def _direction_before(before: str) -> tuple[str | None, str]:
             r"go|more|over|than|ka|ki|hai|是|在|为|要)\s*)*", before[cue.end():], re.I):
         return None, ""  # the cue belongs to an earlier part of the clause ("under the bed 2 units")
     direction = MAX if _MAX_RX.match(word) else MIN
-    negations = len(_NEGATION.findall(before[:cue.start()][-24:]))
+    window = before[:cue.start()][-24:]
+    negations = sum(1 for m in _NEGATION.finditer(window) if _NEGATION_BRIDGE.fullmatch(window[m.end():]))
     if negations % 2:
         direction = MIN if direction == MAX else MAX
     return direction, cue.group(0)
@@ -366,6 +385,12 @@ _SUPERLATIVE = {"cheapest": r"cheapest|cheaper one|the cheaper(?: of)?|less expe
                               r"sabse (?:achhi|acchi|achi|badhiya|zyada|jyada) rating|best rating wal[ai]|"
                               r"评分最高|好评最多|评价最好"}
 _SUPERLATIVE_RX = {k: re.compile(v, re.I) for k, v in _SUPERLATIVE.items()}
+_ANY_SUPERLATIVE = re.compile("|".join(f"(?:{v})" for v in _SUPERLATIVE.values()), re.I)
+
+
+def strip_superlatives(text: str) -> str:
+    """The text without its "highest rated" / "cheapest" phrases: an order to sort by, not words of the need."""
+    return _ANY_SUPERLATIVE.sub(" ", text)
 
 
 def _ordinal(word: str) -> int:
@@ -422,6 +447,7 @@ def read(text: str, brands: Iterable[str] = (), categories: Iterable[str] = (), 
     for lim in s.limits:
         if lim.currency:
             s.foreign_currency = lim.currency
+            s.currency_word_only = lim.currency == "CNY" and not _EXPLICIT_CNY.search(text)
         if lim.direction == MAX:
             s.max_price = lim.value if s.max_price is None else min(s.max_price, lim.value)
         else:

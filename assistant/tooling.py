@@ -41,6 +41,12 @@ def _json_type(hint: Any, where: str) -> tuple[dict, bool]:
         return _json_type(args[0], where)[0], True
     if hint in _SCALARS:
         return {"type": _SCALARS[hint]}, False
+    if origin is typing.Literal:
+        values = typing.get_args(hint)
+        kinds = {type(v) for v in values}
+        if len(kinds) != 1 or next(iter(kinds)) not in _SCALARS:
+            raise TypeError(f"{where}: a Literal needs values of one scalar type")
+        return {"type": _SCALARS[next(iter(kinds))], "enum": list(values)}, False
     if origin is list:
         (item,) = typing.get_args(hint) or (str,)
         return {"type": "array", "items": _json_type(item, where)[0]}, False

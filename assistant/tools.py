@@ -9,7 +9,7 @@ Knows nothing about prompts or which tools a turn may call (the policy decides t
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable
+from typing import Any, Callable, Literal
 
 from assistant.guard import strip_instructions
 from assistant.insights_registry import Insights
@@ -88,7 +88,7 @@ def _reason(filters: dict[str, Any], p: Product, lang: str) -> str:
 @tool()
 def search_products(ctx: ToolContext, query: str, max_price: float | None = None, min_price: float | None = None,
                     min_rating: float | None = None, category: str | None = None, brand: str | None = None,
-                    k: int = 5) -> dict:
+                    k: int = 5, sort: Literal["relevance", "price_low", "price_high", "rating"] = "relevance") -> dict:
     """Search the catalog for products matching a need, with optional price, rating, category and brand filters.
 
     Args:
@@ -99,16 +99,26 @@ def search_products(ctx: ToolContext, query: str, max_price: float | None = None
         category: category name to restrict to
         brand: brand name to restrict to
         k: how many products to return (1-10)
+        sort: order of the results: relevance (default), price_low (cheapest first), price_high, or rating
+            (best rated first); a sorted search sorts every matching product, not only the first k
     """
     k = max(1, min(int(k), 10))
     filters = {key: v for key, v in dict(max_price=max_price, min_price=min_price, min_rating=min_rating,
                                         category=category, brand=brand).items() if v not in (None, "")}
-    hits = ctx.index.search(query, filters, k=k)
+    hits = ctx.index.search(query, filters, k=k if sort == "relevance" else SORT_POOL)
     relevant = [h for h in hits if h.relevant]
+    if sort != "relevance":
+        relevant = sorted(relevant, key=lambda h: _SORT_KEYS[sort](h.product))[:k]
     ctx.session.last_search = {"query": query, "filters": filters}
-    return {"query": query, "filters": filters, "matched": bool(relevant),
+    return {"query": query, "filters": filters, "sort": sort, "matched": bool(relevant),
             "products": [product_card(h.product, _reason(filters, h.product, ctx.session.lang)) for h in relevant],
             "closest_non_matches": [] if relevant else [h.product.title for h in hits[:2]]}
+
+
+SORT_POOL = 50  # a sorted search orders this many matches (the catalog's products of one kind, in practice)
+_SORT_KEYS = {"price_low": lambda p: (p.price is None, p.price or 0),
+              "price_high": lambda p: (p.price is None, -(p.price or 0)),
+              "rating": lambda p: (-(p.rating or 0), -(p.rating_count or 0))}
 
 
 @tool()

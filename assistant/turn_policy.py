@@ -86,7 +86,7 @@ class TurnPolicy:
         if u.cheaper and p.price:
             filters.setdefault("max_price", round(p.price - 0.01, 2))
         query = kind or (p.category[-1] if p.category else p.title)
-        return TurnPlan([ToolCall("search_products", {"query": query, **filters, "k": 5})])
+        return TurnPlan([ToolCall("search_products", _search_args(u, query, filters, 5))])
 
     def _search(self, u: Understanding, session: Session) -> TurnPlan:
         if u.similar_to:
@@ -108,7 +108,7 @@ class TurnPolicy:
             query = query or (p.category[-1] if p.category else p.title)
         if not query:
             return TurnPlan(ask="need")
-        return TurnPlan([ToolCall("search_products", {"query": query, **filters, "k": 5})])
+        return TurnPlan([ToolCall("search_products", _search_args(u, query, filters, 5))])
 
     def _details(self, u: Understanding, session: Session) -> TurnPlan:
         if u.products:
@@ -116,7 +116,7 @@ class TurnPolicy:
         if u.unknown_ids:
             return TurnPlan([ToolCall("get_product", {"product_id": u.unknown_ids[0]})])
         if u.query:
-            return TurnPlan([ToolCall("search_products", {"query": u.query, **u.filters, "k": 3})])
+            return TurnPlan([ToolCall("search_products", _search_args(u, u.query, u.filters, 3))])
         return TurnPlan(ask="product")
 
     def _reviews(self, u: Understanding, session: Session) -> TurnPlan:
@@ -143,7 +143,7 @@ class TurnPolicy:
         if u.filters.get("max_price") or u.filters.get("min_price") or u.filters.get("min_rating"):
             # the recommender takes no price or rating: a stated limit is a search over the need
             if u.query:
-                return TurnPlan([ToolCall("search_products", {"query": u.query, **u.filters, "k": 5})])
+                return TurnPlan([ToolCall("search_products", _search_args(u, u.query, u.filters, 5))])
         return TurnPlan([ToolCall("recommend", {"context": u.query or None, "k": 5})])
 
     def _add_to_cart(self, u: Understanding, session: Session) -> TurnPlan:
@@ -202,3 +202,8 @@ def session_order(session: Session, owned: set[str] | None = None) -> str | None
         if named:
             return named[-1]
     return None
+
+
+def _search_args(u: Understanding, query: str, filters: dict, k: int) -> dict:
+    """The search call's arguments: the need, its filters, and an order only where the shopper asked for one."""
+    return {"query": query, **filters, "k": k, **({"sort": u.sort} if u.sort != "relevance" else {})}

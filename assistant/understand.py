@@ -39,7 +39,7 @@ _FILLER = re.compile(
     r"for (?:my|her|his|our|the) (?:mom|mum|mother|dad|father|sister|brother|wife|husband|friend|kids?|son|"
     r"daughter|family|parents?|grandma|grandpa|boss|colleague|girlfriend|boyfriend|room|home|office)"
     r"(?:'?s(?: \w+){0,2})?)\b|"
-    r"请|帮我|给我|我想要?|有没有|推荐一下|推荐|找一下|找个?|想买|一款|一个|的|只要|只看|你们(?:卖|有)?|还有|看看|[吗呢](?=\s*[？?。!！]?\s*$)|^那", re.I)
+    r"请|帮我|给我|我想要?|有没有|推荐一下|推荐|找一下|找个?|想买|一款|一个|的|只要|只看|你们(?:卖|有)?|还有|看看|多少钱|什么价(?:格|钱)?|怎么卖|(?<=没有)卖|[吗呢](?=\s*[？?。!！]?\s*$)|^那", re.I)
 _REFINE = re.compile(r"\b(?:only|just|instead|what about|how about|any (?:in|with|from)|same but|but (?:in|with|from)|"
                      r"other (?:brands?|colou?rs?|options)|cheaper|less expensive|more expensive|pricier|premium|"
                      r"higher[- ]end|ones?)\b|^\s*(?:in|with|without|from|and|but|under|below|over|above)\b|"
@@ -111,9 +111,11 @@ class Understanding:
     unknown_ids: list[str] = field(default_factory=list)
     aspect: str | None = None
     foreign_currency: str | None = None
+    currency_word_only: bool = False  # the amount's currency was only 元/块 (money of any kind, in Chinese)
     mentioned: list[str] = field(default_factory=list)  # product ids written in the message
     similar_to: str | None = None     # "anything similar (with better reviews)?": the product to find others like
     better_rated: bool = False
+    sort: str = "relevance"           # the search tool's order: relevance | price_low | price_high | rating
     sources: dict[str, str] = field(default_factory=dict)
     trace: dict[str, Any] = field(default_factory=dict)
 
@@ -161,7 +163,8 @@ class Understander:
                              self.product_shapes, getattr(self.index.store, "currency", "INR"))
         u = Understanding(action="search", lang=lang, order_ids=s.order_ids, unknown_ids=s.unknown_ids,
                           quantity=s.quantity, set_quantity=s.set_quantity, quantity_problem=s.quantity_problem,
-                          foreign_currency=s.foreign_currency, mentioned=s.product_ids)
+                          foreign_currency=s.foreign_currency, currency_word_only=s.currency_word_only,
+                          mentioned=s.product_ids)
         u.filters = self._filters(text, s)
         u.trace["limits"] = [lim.span for lim in s.limits] + ([s.rating_span] if s.rating_span else [])
         u.cheaper, u.pricier = bool(_CHEAPER.search(text)), bool(_PRICIER.search(text))
@@ -178,8 +181,7 @@ class Understander:
         if pointed and s.quantity is not None and s.quantity_problem is None and \
                 (rule is None or rule.name == "asks_for_products") and session.last_shown:
             rule = rules.Rule("pointed_count", "add_to_cart", _REFERENCE_WORDS, ())  # "Ultra Alkaline AA wala do chahiye"
-        if s.superlative and (rule is None or rule.action in ("details", "search")) and not _THESE.search(text) and \
-                self._names_a_kind(_strip_constraints(_FILLER.sub(" ", text))):
+        if s.superlative and (rule is None or rule.action in ("details", "search")) and self._superlative_search(text):
             rule = rules.rule_named("asks_for_products")  # "the cheapest 32 inch TV you have?": all of them, sorted
         context = self._order_followup(text, session, rule) or (self._bare_reference(text, s, session)
                                                                  if rule is None else None)
@@ -211,19 +213,22 @@ class Understander:
             u.action, u.similar_to = "search", (u.products or focus(session))[0]
             u.better_rated = bool(_BETTER.search(text))
             if u.better_rated:  # the better rated first
-                u.trace["sort"] = lambda p: (-(p.get("rating") or 0), -(p.get("rating_count") or 0))
+                u.sort = "rating"
         u.query = self._query(text, parse, u)
         u.refine = u.action == "search" and self._is_refinement(text, u, session)
         if u.action == "search" and s.superlative and not u.products:  # "the best rated earbuds": best first
-            u.trace["sort"] = {"best_rated": lambda p: (-(p.get("rating") or 0), -(p.get("rating_count") or 0)),
-                               "cheapest": lambda p: p.get("price") or 0,
-                               "priciest": lambda p: -(p.get("price") or 0)}[s.superlative]
+            u.sort = {"best_rated": "rating", "cheapest": "price_low", "priciest": "price_high"}[s.superlative]
+            u.cheaper = u.pricier = False  # "最便宜的笔记本电脑": the cheapest of all, not cheaper than the list shown
         if u.action == "compare":  # "which of these is cheapest?": the answer is the product in focus next
             u.trace["winner"] = s.superlative or ("best_rated" if re.search(r"best|better|higher|top|最好|更好", text, re.I)
                                                   else None)
         u.aspect = u.aspect or self._aspect(text)
         u.trace["ms"] = (time.perf_counter() - t0) * 1e3
         return u
+
+    def _superlative_search(self, text: str) -> bool:
+        """"the cheapest 32 inch TV you have?" names a kind of product and points at no list: a sorted search."""
+        return not _THESE.search(text) and self._names_a_kind(_strip_constraints(_FILLER.sub(" ", text)))
 
     def _order_followup(self, text: str, session: Session, rule):
         """While the conversation is about one of the shopper's orders, "which courier?", "can I still cancel it?",
@@ -429,6 +434,8 @@ class Understander:
         r = self.resolver.resolve(text, s, session, parse.refs if parse else None, plural=plural)
         if u.action in ("search", "recommend") and r.how in ("pronoun", "name", "lookup", ""):
             return  # "show me ones like it" searches; a search names no product by pronoun
+        if u.action == "search" and r.how == "superlative" and self._superlative_search(text):
+            return  # "best rated headphones" after a list of laptops: all headphones, best first
         u.products, u.reference, u.unresolved = r.products, r.how, r.unresolved
         if u.action == "compare" and len(u.products) < 2:
             self._compare_set(u, text, session)
@@ -488,8 +495,10 @@ class Understander:
         that name something the catalog knows."""
         t = text
         for lim in sorted(set(map(tuple, u.trace.get("limits", []))), reverse=True):  # a range is two limits, one span
-            t = t[:lim[0]] + " " + t[lim[1]:]
-        t = _strip_constraints(t)
+            before = re.sub(rf"{slot_reader.MONEY_MARK}\s*$", "", t[:lim[0]], flags=re.I)  # its currency goes too
+            after = re.sub(rf"^\s*{slot_reader.MONEY_MARK}", "", t[lim[1]:], flags=re.I)
+            t = before + " " + after
+        t = _strip_constraints(slot_reader.strip_superlatives(t))
         clauses = [c for c in re.split(r"[,.;!?，。；！？\n]|\b(?:but|because|since|though|and then|so)\b", t)
                    if c.strip()]
         if len(clauses) > 1:  # a story around the need: the clauses that name a kind of product, the need first
@@ -575,6 +584,7 @@ def _strip_constraints(text: str) -> str:
     """Price, rating, quantity phrases out (what is left names the need)."""
     out = re.sub(r"(?:₹|rs\.?|inr|\$|¥|￥)\s*\d[\d,]*(?:\.\d+)?\s*(?:k|lakh|/-)?|\d[\d,]*(?:\.\d+)?\s*(?:k\b|lakh|rupees?|"
                  r"rs\b|inr|bucks|元|块钱?|/-)", " ", text, flags=re.I)
+    out = re.sub(rf"{slot_reader.MONEY_MARK}\s*(?=\d)|(?<=\d)\s*{slot_reader.MONEY_MARK}", " ", out, flags=re.I)
     out = re.sub(r"\b(?:rupees?|rs|inr|bucks|dollars?|usd|euros?)\b|元|块钱?|₹|\$", " ", out, flags=re.I)
     out = re.sub(r"\b(?:under|below|less than|within|up to|upto|at most|max(?:imum)?|no more than|not more than|over|"
                  r"above|more than|at least|min(?:imum)?|between|around|about|budget(?: of| is)?|limit|"

@@ -68,14 +68,19 @@ class SearchTimings:
 
 
 def dense_text(p: Product, chars: int) -> str:
+    """Title, its English title (for a product titled in another language), brand, category leaf, description
+    start. Only the English one: the multilingual encoder matches Chinese queries to English text well, and a
+    Chinese title beside an English one pulls English queries away (measured on the demo: "earbuds" fell below
+    the relevance threshold)."""
     leaf = p.category[-1] if p.category else ""
-    return " ".join(x for x in (p.title, p.brand if p.brand not in p.title else "", leaf,
+    english = p.titles.get("en", "") if p.lang != "en" else ""
+    return " ".join(x for x in (p.title, english, p.brand if p.brand not in p.title else "", leaf,
                                 p.description[:chars]) if x)
 
 
 def lexical_text(p: Product) -> str:
-    # the title counts twice: it names the product, descriptions wander
-    return f"{p.title} {p.title} {p.brand} {' '.join(p.category)} {p.description}"
+    # the title counts twice: it names the product, descriptions wander; its titles in other languages once
+    return f"{p.title} {p.title} {' '.join(p.titles.values())} {p.brand} {' '.join(p.category)} {p.description}"
 
 
 class ProductIndex:
@@ -209,6 +214,22 @@ class ProductIndex:
             p = self.store.products[self.positions[int(cand_ids[j])]]
             hits.append(Hit(p, float(fused[j]), float(dense[j]), float(lexc[j]),
                             self._is_relevant(float(dense[j]), qtok, p, mode), rank))
+        return self._deep_hits(hits, qtok)
+
+    def _deep_hits(self, hits: list[Hit], qtok: set[str]) -> list[Hit]:
+        """Past the first KIND_RANKS ranks (a long list, sorted by price or rating, say), a match must be of a kind
+        (category leaf) the best matches are, or one the query names, and, for a query in the product's language,
+        carry the query's words: "cheapest wireless mouse" lists wireless mice, not laptop backpacks whose title
+        says "laptop" nor wired mice close in meaning. Within the first ranks nothing changes."""
+        kinds = {h.product.category[-1] for h in hits[:KIND_RANKS] if h.relevant and h.product.category}
+        for h in hits[KIND_RANKS:]:
+            if not h.relevant:
+                continue
+            leaf = h.product.category[-1] if h.product.category else ""
+            cross = any(_has_cjk(t) for t in qtok) != (h.product.lang == "zh")
+            if (kinds and leaf not in kinds and not (qtok & set(tokenize(leaf)))) or \
+                    (not cross and self._support(qtok, h.product) < self.config.lexical_support):
+                h.relevant = False
         return hits
 
     def _is_relevant(self, dense: float, qtok: set[str], p: Product, mode: str) -> bool:
@@ -220,12 +241,20 @@ class ProductIndex:
             return True
         if not qtok:
             return False
-        words = set(tokenize(f"{p.title} {' '.join(p.category)}"))
+        support = self._support(qtok, p)
+        # the words must not be a chance hit: the meaning is close too (less close across languages, where the
+        # product's own translated title holds the words)
+        return support >= self.config.lexical_support and (mode == "bm25" or dense >= (0.75 if cross else 0.80))
+
+    def _support(self, qtok: set[str], p: Product) -> float:
+        """The share of the query's words in the product's titles and category; a corrected spelling counts half
+        ("cabel" -> "cable" is likely, "mower" -> "power" is not)."""
+        if not qtok:
+            return 0.0
+        words = set(tokenize(f"{p.title} {' '.join(p.titles.values())} {' '.join(p.category)}"))
         exact = qtok & words
-        # a corrected spelling counts half: "cabel" -> "cable" is likely, "mower" -> "power" is not
         corrected = {t for t in qtok - exact if self.lexical.correct(t) in words}
-        support = (len(exact) + 0.5 * len(corrected)) / len(qtok)
-        return support >= self.config.lexical_support and (mode == "bm25" or dense >= 0.80)
+        return (len(exact) + 0.5 * len(corrected)) / len(qtok)
 
     # ---- persistence -------------------------------------------------------------------------
     def save(self, directory: str | Path) -> Path:
@@ -281,6 +310,9 @@ def _saved_lexical(directory: Path, n_docs: int) -> LexicalIndex | None:
 
 
 _FITS = re.compile(r"\b(?:for|compatible with|fits|works with|suitable for|designed for|made for)\b", re.I)
+
+
+KIND_RANKS = 5  # the kinds of product a query asks for: those of its best matches, up to this rank
 
 
 def _only_fits(qtok: set[str], p: Product) -> bool:

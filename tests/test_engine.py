@@ -7,7 +7,7 @@ from assistant.engine import Assistant, AssistantConfig, DoneEvent, TextEvent, T
 from assistant.errors import BackendTimeout
 from assistant.llm.base import ToolCall
 from assistant.llm.scripted import ScriptedBackend
-from assistant.tooling import tool
+from assistant.tooling import ToolError, tool
 from assistant.tools import TOOLS
 from retrieval.schema import Order, OrderItem, Product, Review
 from retrieval.search import ProductIndex
@@ -56,11 +56,30 @@ def test_tool_schemas_follow_the_contract():
                 "get_product": {"product_id"}, "compare_products": {"product_ids"},
                 "review_sentiment_summary": {"product_id", "aspect"}, "recommend": {"context", "k"},
                 "predict_order_intent": set(), "add_to_cart": {"product_id", "quantity"}, "order_status": {"order_id"}}
+    extensions = {"search_products": {"sort"}}  # optional arguments beyond the contract (it still holds)
     for name, args in expected.items():
         params = TOOLS[name].schema()["function"]["parameters"]
-        assert set(params["properties"]) == args, name
+        assert set(params["properties"]) == args | extensions.get(name, set()), name
+        assert not extensions.get(name, set()) & set(params.get("required", [])), name
         assert "user_id" not in params["properties"]
     assert TOOLS["search_products"].parameters["required"] == ["query"]
+    sort = TOOLS["search_products"].parameters["properties"]["sort"]
+    assert (sort["type"], sort["enum"], sort["default"]) == ("string", ["relevance", "price_low", "price_high", "rating"],
+                                                             "relevance")
+
+
+def test_a_sorted_search_orders_every_match_not_only_the_first_few(index):
+    from assistant.session import Session
+    from assistant.tools import ToolContext
+
+    ctx = ToolContext(index=index, session=Session())
+    every = [h.product for h in index.search("headphones", {}, k=50) if h.relevant]
+    best = TOOLS["search_products"](ctx, {"query": "headphones", "k": 3, "sort": "rating"})
+    assert [p["rating"] for p in best["products"]] == sorted((p.rating for p in every), reverse=True)[:3]
+    cheap = TOOLS["search_products"](ctx, {"query": "headphones", "k": 3, "sort": "price_low"})
+    assert [p["price"] for p in cheap["products"]] == sorted(p.price for p in every)[:3]
+    with pytest.raises(ToolError):
+        TOOLS["search_products"](ctx, {"query": "headphones", "sort": "newest"})
 
 
 def test_a_tool_without_type_hints_fails_at_import():

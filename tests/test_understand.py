@@ -187,6 +187,28 @@ def test_a_foreign_currency_is_converted_at_the_store_rate_and_said(a):
     assert search_args(r)["max_price"] == 50 * 83.0 and "$50" in r.text and "₹4,150" in r.text
 
 
-def test_a_currency_without_a_rate_is_said_not_silently_assumed(a):
-    r = a.turn(a.new_session(), "500元以内的充电器")
-    assert search_args(r)["max_price"] == 500 and "CNY" in r.text
+def test_money_in_chinese_words_alone_is_read_in_the_stores_currency_and_said(a):
+    r = a.turn(a.new_session(), "500元以内的充电器")  # 元/块: money of any kind; no CNY rate configured here
+    assert search_args(r)["max_price"] == 500 and "INR" in r.text and "₹500" in r.text
+
+
+def test_a_currency_without_a_rate_is_asked_about_and_nothing_is_searched(a):
+    s = a.new_session()
+    r = a.turn(s, "headphones under 40 pounds")
+    assert not r.tool_calls and "GBP" in r.text and "INR" in r.text and r.text.rstrip().endswith("?")
+    r = a.turn(s, "ok 3000 rupees then")  # the need asked before stays
+    args = search_args(r)
+    assert args["max_price"] == 3000 and "headphone" in args["query"].lower()
+
+
+@pytest.mark.parametrize("text, value, currency", [
+    ("under $40", 40, "USD"), ("below 40 dollars", 40, "USD"), ("under A$60", 60, "AUD"), ("less than 50 AUD", 50, "AUD"),
+    ("under 3000 yen", 3000, "JPY"), ("2000美元以内", 2000, "USD"), ("300日元以内", 300, "JPY"), ("500元以内", 500, "CNY"),
+    ("under 40 quid", 40, "GBP"), ("below 100 euros", 100, "EUR"), ("under ₹500", 500, None), ("under rs 500", 500, None),
+    ("2000卢比以内", 2000, None), ("under 2k", 2000, None), ("I need 2 that won't break under 900", 900, None),
+])
+def test_the_currency_an_amount_is_written_in(text, value, currency):
+    from assistant.slots import read_prices
+
+    (limit,) = [lim for lim in read_prices(text) if lim.direction == "max"]
+    assert (limit.value, limit.currency) == (value, currency)

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from assistant.render import money
+from assistant.render import display_title, money
 from assistant.titles import clip
 from ui.markup import fenced_json, md_text
 
@@ -144,8 +144,9 @@ def rating_line(card: dict[str, Any], lang: str) -> str:
 
 def product_card(card: dict[str, Any], lang: str = "en") -> str:
     reason = f'<div class="sa-reason">{esc(card["reason"])}</div>' if card.get("reason") else ""
-    pid, title = esc(card["product_id"]), esc(card["title"])
-    return (f'<div class="sa-card" data-product-id="{pid}">{image(card.get("image_url", ""), card["title"])}'
+    shown = display_title(card, lang)
+    pid, title = esc(card["product_id"]), esc(shown)
+    return (f'<div class="sa-card" data-product-id="{pid}">{image(card.get("image_url", ""), shown)}'
             f'<div class="sa-title" title="{title}">{title}</div>'
             f'<div class="sa-brand">{esc(card.get("brand", ""))} <span class="sa-id">· {pid}</span></div>'
             f'<div>{price_line(card, lang)}</div><div>{rating_line(card, lang)}</div>{reason}</div>')
@@ -158,7 +159,7 @@ def comparison_table(comparison: dict[str, Any] | None, lang: str = "en") -> str
     summary = comparison.get("summary", {})
     tags = lambda p: "".join(f' <span class="sa-tag">{label(lang, key)}</span>'  # noqa: E731
                              for key in ("cheapest", "best_rated") if summary.get(key) == p["product_id"])
-    head = "".join(f'<th>{short_title(p["title"], 60, "sa-head-title")}<br>'
+    head = "".join(f'<th>{short_title(display_title(p, lang), 60, "sa-head-title")}<br>'
                    f'<span class="sa-muted">{esc(p["product_id"])}</span>{tags(p)}</th>' for p in rows)
     lines = [(label(lang, "price"), [price_line(p, lang) for p in rows], "cheapest"),
              (label(lang, "rating"), [rating_line(p, lang) for p in rows], "best_rated"),
@@ -179,7 +180,7 @@ def review_summary(summary: dict[str, Any] | None, lang: str = "en") -> str:
         return ""
     product = summary.get("product") or {}
     avg = summary.get("average_rating")
-    head = (f'<h4>{label(lang, "review_head")}: {esc(product.get("title", summary.get("product_id", "")))}</h4>'
+    head = (f'<h4>{label(lang, "review_head")}: {esc(display_title(product, lang) or summary.get("product_id", ""))}</h4>'
             f'<div class="sa-muted">{counted(summary.get("n_reviews", 0), lang, "reviews")}'
             + (f' · {label(lang, "avg")} {avg:.1f}/5' if avg is not None else "")
             + f' · {summary.get("positive", 0)} {label(lang, "positive")} · {summary.get("negative", 0)} '
@@ -210,7 +211,7 @@ def cart_panel(cart: dict[str, int], products: dict[str, Any], lang: str = "en")
     rows, currency = "", "INR"
     for p, qty in cart_lines(products, cart):
         currency = p.currency or currency
-        rows += (f'<tr data-product-id="{esc(p.product_id)}"><td>{short_title(p.title, 70)}<br>'
+        rows += (f'<tr data-product-id="{esc(p.product_id)}"><td>{short_title(p.titles.get(lang) or p.title, 70)}<br>'
                  f'<span class="sa-muted">{esc(p.product_id)}</span></td>'
                  f'<td>{qty}</td><td>{esc(money((p.price or 0) * qty, currency))}</td></tr>')
     total = cart_total(products, cart)

@@ -39,7 +39,7 @@ _FILLER = re.compile(
     r"for (?:my|her|his|our|the) (?:mom|mum|mother|dad|father|sister|brother|wife|husband|friend|kids?|son|"
     r"daughter|family|parents?|grandma|grandpa|boss|colleague|girlfriend|boyfriend|room|home|office)"
     r"(?:'?s(?: \w+){0,2})?)\b|"
-    r"请|帮我|给我|我想要?|有没有|推荐一下|推荐|找一下|找个?|想买|一款|一个|的|只要|只看|你们(?:卖|有)?|还有|看看|多少钱|什么价(?:格|钱)?|怎么卖|(?<=没有)卖|[吗呢](?=\s*[？?。!！]?\s*$)|^那", re.I)
+    r"请|帮我|给我|我想要?|有没有|推荐一下|推荐|找一下|找个?|想买|一款|一个|的|只要|只看|你们(?:卖|有)?|还有|看看|多少钱|什么价(?:格|钱)?|怎么卖|(?<=没有)卖|(?<=买)个|放宽到|提高到|降到|调到|改到|[吗呢](?=\s*[？?。!！]?\s*$)|^那", re.I)
 _REFINE = re.compile(r"\b(?:only|just|instead|what about|how about|any (?:in|with|from)|same but|but (?:in|with|from)|"
                      r"other (?:brands?|colou?rs?|options)|cheaper|less expensive|more expensive|pricier|premium|"
                      r"higher[- ]end|ones?)\b|^\s*(?:in|with|without|from|and|but|under|below|over|above)\b|"
@@ -509,7 +509,8 @@ class Understander:
         if u.filters.get("brand"):
             q = re.sub(rf"(?<![A-Za-z]){re.escape(u.filters['brand'])}(?![A-Za-z])", " ", q, flags=re.I)
         q = re.sub(r"[?？!！,，。.:;\"'()]+", " ", q)
-        words = [w for w in q.split() if w.lower() not in GENERIC or w.lower() in ("with",)]
+        words = [w for w in q.split() if (w.lower() not in GENERIC or w.lower() in ("with",))
+                 and not (len(w) == 1 and w.isascii() and w.isalpha())]  # "what's" leaves an "s"
         if len(words) > 3:  # a long residue keeps the words product titles use ("mom", "tbh", "keep" go)
             known = [w for w in words if self._title_word(w)]
             words = known if len(known) >= 1 else words

@@ -168,3 +168,21 @@ def test_ivf_index_recall_save_and_load(tmp_path):
     assert np.array_equal(loaded.search(vecs[7], 10)[1], vi.search(vecs[7], 10)[1])
     loaded.remove([7])
     assert 7 not in loaded.search(vecs[7], 10)[1] and len(loaded) == 7999
+
+
+def test_below_the_best_matches_another_kind_is_not_a_match(index):
+    """Hits ranked below the first two count only when they are of a kind those are (or one the query names),
+    and far down a list only when they carry the query's words: a relevance flag a long sorted list can trust."""
+    from retrieval.search import Hit
+
+    p = index.store.products
+    qtok = {"wireless", "earbuds"}
+    hits = [Hit(p["E1"], 1.0, 0.9, 5.0, True, 1), Hit(p["E4"], 0.9, 0.9, 5.0, True, 2),
+            Hit(p["K1"], 0.8, 0.88, 0.0, True, 3),   # a kettle close in meaning: another kind
+            Hit(p["E2"], 0.7, 0.87, 1.0, True, 4),   # headphones: the same kind, near the top
+            Hit(p["E3"], 0.6, 0.86, 1.0, True, 7)]   # the same kind far down, without "wireless earbuds"
+    flags = [h.relevant for h in index._deep_hits(hits, qtok)]
+    assert flags == [True, True, False, True, False]
+    named = [Hit(p["E1"], 1.0, 0.9, 5.0, True, 1), Hit(p["E4"], 0.9, 0.9, 5.0, True, 2),
+             Hit(p["K1"], 0.8, 0.88, 1.0, True, 3)]
+    assert index._deep_hits(named, {"earbuds", "kitchen"})[2].relevant  # a kind the query names stays

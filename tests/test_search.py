@@ -186,3 +186,15 @@ def test_below_the_best_matches_another_kind_is_not_a_match(index):
     named = [Hit(p["E1"], 1.0, 0.9, 5.0, True, 1), Hit(p["E4"], 0.9, 0.9, 5.0, True, 2),
              Hit(p["K1"], 0.8, 0.88, 1.0, True, 3)]
     assert index._deep_hits(named, {"earbuds", "kitchen"})[2].relevant  # a kind the query names stays
+
+
+def test_the_relevance_flag_benchmark_scores_a_flag_that_is_always_true_badly():
+    from benchmarks.relevance_flag import score
+
+    cases = [{"query": "earbuds", "relevant": {"E1": 2, "E4": 1}}, {"query": "kettle", "relevant": {"K1": 2}}]
+    catalog = ["E1", "E2", "E3", "E4", "K1", "C1"]
+    always = score(cases, ["lawn mower"], lambda q, f, k: [(p, True) for p in catalog[:k]])
+    exact = score(cases, ["lawn mower"], lambda q, f, k: [(p, p in ({"E1", "E4"} if q == "earbuds" else {"K1"} if
+                                                                     q == "kettle" else set())) for p in catalog[:k]])
+    assert always["flag_precision"] < 0.5 and always["false_match_rate"] == 1.0
+    assert exact["flag_precision"] == 1.0 and exact["need_found"] == 1.0 and exact["false_match_rate"] == 0.0

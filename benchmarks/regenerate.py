@@ -80,11 +80,15 @@ def run(argv: list[str]) -> None:
 
 # ---- the tables -----------------------------------------------------------------------------------------
 
-DIALOGUE_SUITES = (("amazon dev", "amazon", "dialogues_amazon_dev"), ("amazon fresh", "amazon", "dialogues_amazon_fresh"),
-                   ("demo dev", "demo", "dialogues_demo_dev"), ("demo fresh", "demo", "dialogues_demo_fresh"))
-READERS = (("rules", ["--backend", "none", "--router", "plan", "--no-classifier"]),
-           ("rules + classifier", ["--backend", "none", "--router", "plan"]),
-           ("qwen0.5b auto (default)", ["--backend", "llamacpp", "--model", "qwen0.5b", "--router", "auto"]))
+DIALOGUE_SUITES = (("amazon dev", "amazon", "dialogues_amazon_dev"), ("amazon dev2", "amazon", "dialogues_amazon_dev2"),
+                   ("amazon fresh", "amazon", "dialogues_amazon_fresh"), ("demo dev", "demo", "dialogues_demo_dev"),
+                   ("demo dev2", "demo", "dialogues_demo_dev2"), ("demo fresh", "demo", "dialogues_demo_fresh"))
+LLM_SUITES = ("amazon dev2", "amazon fresh", "demo fresh")  # the model readers: the tuning suite and the unseen ones
+READERS = (("rules", ["--backend", "none", "--router", "plan", "--no-classifier"], None),
+           ("rules + classifier (backend none)", ["--backend", "none", "--router", "plan"], None),
+           ("qwen0.5b auto (default CPU)", ["--backend", "llamacpp", "--model", "qwen0.5b", "--router", "auto"], LLM_SUITES),
+           ("qwen0.5b every turn", ["--backend", "llamacpp", "--model", "qwen0.5b", "--router", "llm"], LLM_SUITES),
+           ("qwen1.5b every turn", ["--backend", "llamacpp", "--model", "qwen1.5b", "--router", "llm"], LLM_SUITES))
 DIALOGUE_KEYS = ("tool_accuracy", "tool_precision", "arg_accuracy", "mention_hit_rate", "refusal_recall",
                  "over_refusal_rate", "inverted_constraints", "unsupported_claims_shown", "turn_success",
                  "task_success")
@@ -127,20 +131,34 @@ def tables(idx: dict[str, str], out: Path) -> dict[str, Table]:
         return md(["mode", "Recall@1", "Recall@5", "MRR@10", "nDCG@10"], rows)
 
     t["retrieval_zh"] = Table(zh, render_zh)
-    druns = []
-    for label, args in READERS:
+    rel = [("relevance.json", [sys.executable, "benchmarks/relevance_flag.py", "--index", idx["amazon"],
+                               "--json", res("relevance.json")])]
+
+    def render_relevance(r: dict[str, dict]) -> str:
+        d = r["relevance.json"]
+        return md(["labelled queries", "need found", "flag precision (first 5)", "flag precision (first 50)",
+                   "absent kinds", "false match rate"],
+                  [[str(d["queries"]), _f(d["need_found"]), _f(d["flag_precision"]), _f(d["deep_flag_precision"]),
+                    str(d["absent_queries"]), _f(d["false_match_rate"])]])
+
+    t["relevance"] = Table(rel, render_relevance)
+    def dfile(label: str, name: str) -> str:
+        return "dlg_" + "_".join(label.replace("(", "").replace(")", "").replace("+", "").split()[:3]) + f"_{name}.json"
+
+    druns, cells = [], []
+    for label, args, only in READERS:
         for suite, store, name in DIALOGUE_SUITES:
-            file = f"dlg_{label.split()[0]}_{'cls' if 'classifier' in label else ''}_{name}.json"
-            druns.append((file, cli("eval", "dialogues", "--index", idx[store], "--suite", f"eval/suites/{name}.jsonl",
-                                    *args, "--out", res(file))))
+            if only is None or suite in only:
+                cells.append((label, suite, name))
+                druns.append((dfile(label, name), cli("eval", "dialogues", "--index", idx[store], "--suite",
+                                                      f"eval/suites/{name}.jsonl", *args, "--out", res(dfile(label, name)))))
 
     def render_dialogues(r: dict[str, dict]) -> str:
         rows = []
-        for label, _ in READERS:
-            for suite, _, name in DIALOGUE_SUITES:
-                d = r[f"dlg_{label.split()[0]}_{'cls' if 'classifier' in label else ''}_{name}.json"]
-                rows.append([label, suite, str(d.get("n_turns"))] + [_f(d.get(k)) for k in DIALOGUE_KEYS]
-                            + [_ms(d.get("turn_latency_ms_p50")), _ms(d.get("turn_latency_ms_p95"))])
+        for label, suite, name in cells:
+            d = r[dfile(label, name)]
+            rows.append([label, suite, str(d.get("n_turns"))] + [_f(d.get(k)) for k in DIALOGUE_KEYS]
+                        + [_ms(d.get("turn_latency_ms_p50")), _ms(d.get("turn_latency_ms_p95"))])
         return md(["reader", "suite", "turns", "tool acc.", "tool prec.", "arg acc.", "mention", "refusal recall",
                    "over-refusal", "inverted", "unsupported claims shown", "turn success", "task success",
                    "turn p50", "turn p95"], rows)

@@ -80,8 +80,8 @@ def _fact(call: dict[str, Any], max_products: int = 10) -> str:
     if name == "order_status":
         items = ", ".join(f"{i['quantity']} x {short(i['title'], 50)}" for i in result.get("items", []))
         return (f"{head} -> order {result['order_id']}: {result['status']}; carrier {result.get('carrier') or '-'}, "
-                f"tracking {result.get('tracking_number') or '-'}, estimated delivery "
-                f"{result.get('estimated_delivery') or '-'}; items: {items}")
+                + (f"tracking {result['tracking_number']}" if result.get("tracking_number") else "no tracking number yet")
+                + f", estimated delivery {result.get('estimated_delivery') or '-'}; items: {items}")
     if name == "predict_order_intent":
         return f"{head} -> probability {result.get('probability')}; factors: {result.get('factors')}"
     return f"{head} -> {result}"

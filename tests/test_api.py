@@ -13,7 +13,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from assistant.render import short
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = "shopassist-test"  # the model the test server serves: any other name is a 404, as on OpenAI servers
@@ -98,6 +97,11 @@ def some_user(index_dir, with_orders: bool = True) -> tuple[str, str]:
     return order.user_id, order.order_id
 
 
+def names_first(ext: dict, text: str) -> bool:
+    """The reply names the first product shown (its title's opening words; long titles are cut in lists)."""
+    return " ".join(ext["products"][0]["title"].split()[:4]) in text
+
+
 def test_models_and_health(client, base_url):
     assert [m.id for m in client.models.list().data] == ["shopassist-test", "shopassist"]
     health = httpx.get(base_url + "/healthz").json()
@@ -113,7 +117,7 @@ def test_non_streaming_completion_with_products_and_extension(client):
     assert ext["intent"] == "browse" and not ext["refused"] and not ext["no_match"]
     assert [c["name"] for c in ext["tool_calls"]] == ["search_products"]
     assert ext["products"] and all("Running Shoes" in p["category"] for p in ext["products"][:2])
-    assert short(ext["products"][0]["title"], 60) in r.choices[0].message.content
+    assert names_first(ext, r.choices[0].message.content)
     assert r.usage.total_tokens >= r.usage.completion_tokens > 0
 
 
@@ -128,7 +132,7 @@ def test_streaming_completion_matches_and_ends_with_extension(client):
     final = chunks[-1]
     assert final.choices[0].finish_reason == "stop"
     ext = final.model_extra["shopassist"]
-    assert text.strip() and ext["products"] and short(ext["products"][0]["title"], 60) in text
+    assert text.strip() and ext["products"] and names_first(ext, text)
 
 
 def test_session_carries_references_and_cart_across_requests(client, index_dir):

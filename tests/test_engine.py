@@ -298,3 +298,17 @@ def test_unverifiable_product_facts_are_dropped(index):
     r = a.turn(a.new_session(), "voltix buds")
     assert "microphone" not in r.text and "₹999" in r.text
     assert [v["kind"] for v in r.grounding_violations] == ["feature_absent"]
+
+
+def test_what_the_assistant_cannot_do_is_no_product_claim():
+    """"I can't find that order", "无法提供", a wireless product and an order with no tracking number yet claim no
+    missing feature; "doesn't support X" and "没有X" still do, and are held to the facts."""
+    from assistant.grounding import Grounding
+
+    g = Grounding("order O1: processing; carrier -, no tracking number yet; Voltix 无线充电器 without a case")
+    for ok in ["I can't find that order among your orders, so I can't share anything about it.",
+               "因此无法提供相关信息。", "这款无线充电器不错。", "Order O1 is processing, no tracking number yet.",
+               "It comes without a case."]:
+        assert [v.kind for v in g.check(ok)] == [], ok
+    for bad in ["It doesn't support fast charging.", "这款没有降噪功能。"]:
+        assert [v.kind for v in g.check(bad)] == ["feature_absent"], bad

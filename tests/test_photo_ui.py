@@ -127,9 +127,10 @@ def test_terminal_chat_takes_a_photo_path(index_dir, product, tmp_path):
 def test_browser_attach_a_photo_and_get_the_product_card(index_dir, product, tmp_path):
     from playwright.sync_api import sync_playwright
 
-    from tests.test_browser import ARGS, App, ensure_chromium
+    from tests.browser_app import ARGS, App
+    from tests.test_browser import require_chromium
 
-    path = ensure_chromium()
+    path = require_chromium()
     photo = tmp_path / "box.jpg"
     photo.write_bytes(box_jpeg(product, "damaged", 2))
     app = App(index_dir, "--backend", "none")

@@ -27,6 +27,9 @@ def cs_seed_data() -> tuple[list[str], list[str]]:
     return texts, labels
 
 
+ROUTE_TO_HUMAN = ("contact_human_agent", "out_of_scope")  # asked for a person; not about the shop at all
+
+
 @dataclass
 class CSPrediction:
     intent: str
@@ -38,7 +41,7 @@ class CSPrediction:
 class CSIntentClassifier:
     """Customer-service intent with a calibrated confidence.
 
-    `needs_human` is set when the intent is contact_human_agent or the confidence is under `threshold`,
+    `needs_human` is set when the intent is contact_human_agent or out_of_scope, or the confidence is under `threshold`,
     which training picks from out-of-fold predictions: the lowest confidence above which at least
     `target_precision` of the predictions were right.
     """
@@ -69,7 +72,7 @@ class CSIntentClassifier:
         order = np.argsort(-p)
         best = self.model.classes[order[0]]
         conf = float(p[order[0]])
-        return CSPrediction(best, conf, conf < self.threshold or best == "contact_human_agent",
+        return CSPrediction(best, conf, conf < self.threshold or best in ROUTE_TO_HUMAN,
                             [(self.model.classes[i], float(p[i])) for i in order[1:3]])
 
     def save(self, directory: str | Path) -> Path:

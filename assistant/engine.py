@@ -1,52 +1,66 @@
 """The dialogue engine: one shopper turn from text to a grounded, streamed reply with structured data.
 
-Per turn: guard (refusals decided in code) -> plan (deterministic tools and constraints) -> optional
-LLM tool choice among the allowed tools (when the plan is not confident, or always with
-router="llm") with schema validation, one repair round and the plan as fallback -> tools -> answer
-phrased by the LLM from the FACTS block, streamed sentence by sentence through the grounding check
-(ungrounded sentences are dropped and counted; a templated reply built from the tool results
-replaces an empty or failed answer). Backend errors and timeouts degrade to templated replies; the
-trace records what happened. Knows nothing about UIs or HTTP.
+Per turn: understand (assistant.understand: slots, named rules, the learned classifier and, when needed, the
+model's structured parse) -> the guard's phrase lists as a fallback refusal -> plan (assistant.turn_policy: which
+tools, with which arguments, decided in code) -> tools -> reply. With the default answer style "template" the reply
+is built from the tool results (assistant.replies); "lead" streams that at once and lets the model add one
+sentence; "full" lets the model phrase the whole answer. Every model sentence passes the grounding check
+(assistant.grounding: numbers, ids, brands, quotes, offers, actions, product features) or is dropped, and the
+template replaces an empty or failed answer. With router "agent" (strong backends) the model chooses the tools
+itself over several steps (assistant.agent), inside the same permissions.
+
+Backend errors and timeouts degrade to the rule-based reading and templated replies; the trace records what
+happened. Knows nothing about UIs or HTTP.
 """
 from __future__ import annotations
 
 import logging
-import re
 import time
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-import prompts
-from assistant import guard, render
-from assistant.errors import BackendError, BackendTimeout
-from assistant.grounding import Grounding, field_numbers, numbers_in, split_sentences
+from assistant import guard, replies
 from assistant.insights_registry import Insights
-from assistant.planner import Plan, PlannedCall, Planner, allowed_tools
+from assistant.parse import LLMReader
+from assistant.phrasing import Phraser
 from assistant.session import Session, Turn
-from assistant.toolcalls import ProseFilter
-from assistant.tooling import ToolError
+from assistant.slots import MAX_QUANTITY
+from assistant.tooling import NotYours, ToolError
 from assistant.tools import TOOLS, ToolContext
+from assistant.turn_policy import ToolCall, TurnPlan, TurnPolicy
+from assistant.understand import Understander, Understanding, detect_lang
 from retrieval.search import ProductIndex
 
 log = logging.getLogger(__name__)
 MAX_INPUT_CHARS = 4000
-ROUTER_TOOLS = ("search_products", "get_product", "compare_products", "review_sentiment_summary", "recommend",
-                "add_to_cart", "order_status")
+ROUTERS = ("auto", "llm", "plan", "agent")
+ANSWER_STYLES = ("template", "lead", "full")
+_GUARD_REASON = {"privacy": "privacy", "order_not_yours": "order_not_yours", "manipulation": "price_change",
+                 "injection": "override"}
 
 
 @dataclass
 class AssistantConfig:
-    router: str = "auto"          # auto: plan when confident, LLM otherwise | llm: LLM always chooses | plan
-    phrase_with_llm: bool = True  # False: templated replies only
+    # auto: the model parses a turn only when the exact readers leave it open | llm: every turn | plan: never |
+    # agent: the model chooses tools itself (strong backends)
+    router: str = "auto"
+    # template: replies from tool results | lead: template at once + one model sentence | full: the model phrases all
+    answer_style: str = "template"
+    phrase_with_llm: bool = True  # False: templated replies whatever the style
     llm_timeout_s: float = 60.0
+    parse_timeout_s: float = 20.0
     max_answer_tokens: int = 90
-    # "lead": the templated facts stream at once and the model adds one sentence (small CPU models);
-    # "full": the model phrases the whole answer (stronger backends), the template is the fallback
-    answer_style: str = "lead"
+    max_agent_steps: int = 4
     max_repairs: int = 1
     store_name: str = "our store"
     temperature: float = 0.0      # 0: greedy, repeatable; > 0 samples (eval: pass^k over repeated runs)
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.router not in ROUTERS:
+            raise ValueError(f"router {self.router!r} is not one of {ROUTERS}")
+        if self.answer_style not in ANSWER_STYLES:
+            raise ValueError(f"answer style {self.answer_style!r} is not one of {ANSWER_STYLES}")
 
 
 @dataclass
@@ -65,6 +79,7 @@ class TurnResult:
     comparison: dict[str, Any] | None = None
     review_summary: dict[str, Any] | None = None
     cart: dict[str, int] = field(default_factory=dict)
+    understanding: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items()}
@@ -86,21 +101,30 @@ class DoneEvent:
     result: TurnResult
 
 
-def detect_lang(text: str) -> str:
-    cjk = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
-    return "zh" if cjk >= 2 or (cjk and cjk >= len(text.strip()) * 0.3) else "en"
-
-
 class Assistant:
     def __init__(self, index: ProductIndex, backend=None, insights: Insights | None = None,
-                 config: AssistantConfig | None = None, sessions=None):
-        self.index, self.backend = index, backend
+                 config: AssistantConfig | None = None, sessions=None, classifier=None):
+        self.index = index
         self.sessions = sessions  # an assistant.persistence.SessionStore, or None: sessions live in memory only
         self.insights = insights or Insights()
         self.config = config or AssistantConfig()
-        self.planner = Planner(index)
-        store = index.store
-        self._brands = {p.brand for p in store.products.values() if p.brand}
+        self.understander = Understander(index, None, classifier, self.config.router)
+        self.policy = TurnPolicy(index)
+        self.phraser = Phraser(index, None, self.config)
+        self.backend = backend
+
+    @property
+    def backend(self):
+        return self._backend
+
+    @backend.setter
+    def backend(self, backend) -> None:
+        """One model for the whole turn: the reader of turns and the phrasing of answers follow a replaced
+        backend (a tracing wrapper, a fallback after a failed load)."""
+        self._backend = backend
+        timeout = min(self.config.parse_timeout_s, self.config.llm_timeout_s)
+        self.understander.reader = LLMReader(backend, timeout_s=timeout) if backend is not None else None
+        self.phraser.backend = backend
 
     def new_session(self, user_id: str | None = None, session_id: str | None = None) -> Session:
         """A fresh session, or with a SessionStore the saved one of this user by that id (cart, turns, last shown)."""
@@ -118,7 +142,10 @@ class Assistant:
         return result
 
     # ---- the turn ------------------------------------------------------------------------------
-    def stream(self, session: Session, text: str) -> Iterator[ToolEvent | TextEvent | DoneEvent]:
+    def stream(self, session: Session, text: str,
+               search: dict[str, Any] | None = None) -> Iterator[ToolEvent | TextEvent | DoneEvent]:
+        """One turn. `search` ({"query", "brand"}), when given, is the turn's reading already made (a photo's
+        words): a product search on exactly those words, `text` being what is recorded as the shopper's."""
         t0 = time.perf_counter()
         # lone surrogates (undecodable bytes let through by a caller) would break encoders and storage
         text = (text or "").encode("utf-8", "replace").decode("utf-8").replace("\x00", "").strip()
@@ -132,127 +159,107 @@ class Assistant:
             yield TextEvent(res.text)
             yield from self._finish(session, text[:MAX_INPUT_CHARS], res, t0, [])
             return
-        owned = {o.order_id for o in self.index.store.orders_of(session.user_id)} if session.user_id else set()
-        plan = self.planner.plan(text, session, lang)
-        refusal = guard.check(text, session.user_id, owned, plan.constraints.order_ids if plan.constraints else [])
-        if refusal is not None:
+        self.understander.router = self.config.router
+        self.understander.sampling = (self.config.temperature, self.config.seed)
+        u = self.understander.read(text, session) if search is None else _search_reading(search, lang)
+        self._guard(u, text, session)
+        res.intent, res.understanding = u.intent, _summary(u)
+        res.timings["understand_ms"] = u.trace.get("ms", 0.0)
+        if "model" in u.trace:
+            res.prompt_tokens += u.trace["model"].get("prompt_tokens", 0)
+            if u.trace["model"].get("error"):
+                res.errors.append(u.trace["model"]["error"])
+        plan = self._currency(u, self.policy.plan(u, session), session)
+        if plan.refusal:
             res.refused = True
-            res.intent = {"privacy": "support", "order_not_yours": "support", "manipulation": "support",
-                          "injection": "chitchat"}[refusal.reason]
-            res.text = refusal.text(lang)
-            res.errors.append(f"refused: {refusal.detail}")
-            focus = [p for p in re.findall(r"\b[A-Z0-9]{5,}\b", text) if p in self.index.store.products]
+            q = u.quantity
+            amount = (str(int(q)) if float(q).is_integer() else str(q)) if isinstance(q, (int, float)) and \
+                plan.refusal == "bad_quantity" else ""
+            res.text = replies.refusal(plan.refusal, lang, MAX_QUANTITY, amount)
+            res.errors.append(f"refused: {plan.refusal}")
             yield TextEvent(res.text)
-            yield from self._finish(session, text, res, t0, [], focus=focus)
+            yield from self._finish(session, text, res, t0, [], focus=u.products or u.mentioned)
             return
-        res.intent = plan.intent
-        calls = self._choose_calls(session, text, plan, res)
-        ctx = ToolContext(self.index, session, self.insights,
-                          persist_cart=self.sessions.cart_saver(session) if self.sessions is not None else None)
-        t_tools = time.perf_counter()
-        for call in calls:
-            yield ToolEvent(call, done=False)
-            self._run_tool(ctx, call)
-            yield ToolEvent(call, done=True)
-        res.timings["tools_ms"] = (time.perf_counter() - t_tools) * 1e3
-        res.tool_calls = calls
-        self._collect(res, calls)
-        yield from self._answer(session, text, plan, res, t0)
-        yield from self._finish(session, text, res, t0, calls, focus=plan.focus)
+        calls = plan.calls
+        if self.config.router == "agent" and self.backend is not None and plan.reply is None and plan.ask is None:
+            from assistant.agent import run_agent
 
-    def _bad_input(self, text: str, lang: str) -> str:
-        if not text:
-            return "请问您想找什么商品？" if lang == "zh" else "What are you shopping for today?"
-        return (f"您的消息太长（{len(text)}字），请控制在{MAX_INPUT_CHARS}字以内。" if lang == "zh"
-                else f"Your message is too long ({len(text)} characters); please keep it under {MAX_INPUT_CHARS}.")
+            calls = yield from run_agent(self, session, text, u, plan, res)
+        else:
+            calls = yield from self._run_calls(session, calls)
+        res.tool_calls = [c.to_dict() for c in calls]
+        if calls and all(c.not_yours for c in calls):  # an unknown order reads exactly like someone else's
+            res.refused, res.text = True, replies.refusal("order_not_yours", lang)
+            res.errors.append("refused: order_not_yours")
+            yield TextEvent(res.text)
+            yield from self._finish(session, text, res, t0, res.tool_calls)
+            return
+        self._collect(res, res.tool_calls, u)
+        yield from self.phraser.answer(session, text, u, plan, res, t0)
+        yield from self._finish(session, text, res, t0, res.tool_calls, focus=_focus_after(u, plan, res))
 
-    # ---- tool choice ---------------------------------------------------------------------------
-    def _choose_calls(self, session: Session, text: str, plan: Plan, res: TurnResult) -> list[dict[str, Any]]:
-        planned = [self._call_dict(c, "plan") for c in plan.calls]
-        use_llm = self.backend is not None and (self.config.router == "llm" or
-                                                (self.config.router == "auto" and not plan.confident))
-        if not use_llm or plan.show_cart or plan.policy or plan.ask_order:
-            return planned
-        t = time.perf_counter()
-        chosen = self._llm_calls(session, text, res, allowed_tools(plan))
-        res.timings["router_ms"] = (time.perf_counter() - t) * 1e3
-        if not chosen:
-            return planned
-        return [self._merge_constraints(c, plan) for c in chosen]
-
-    def _llm_calls(self, session: Session, text: str, res: TurnResult, allowed: set[str]) -> list[dict[str, Any]]:
-        """The model's calls among the tools the plan allows this turn (never widened by any text)."""
-        schemas = [TOOLS[n].schema() for n in ROUTER_TOOLS if n in allowed]
+    def _guard(self, u: Understanding, text: str, session: Session) -> None:
+        """The phrase lists of assistant.guard, as a fallback behind the turn's own reading."""
+        if u.action == "refuse":
+            return
         owned = {o.order_id for o in self.index.store.orders_of(session.user_id)} if session.user_id else set()
-        shown = ", ".join(f"{i}. {pid} {guard.strip_instructions(self.index.store.products[pid].title)[:50]}"
-                          for i, pid in enumerate(session.last_shown[:5], 1) if pid in self.index.store.products)
-        messages = [{"role": "system", "content": prompts.render(f"system_{res.lang}.md", store_name=self.config.store_name)
-                     + "\n\n" + prompts.render("router.md", shown=shown)}]
-        for user, reply in session.history(2):
-            messages += [{"role": "user", "content": user}, {"role": "assistant", "content": reply}]
-        messages.append({"role": "user", "content": text})
-        for attempt in range(self.config.max_repairs + 1):
-            try:
-                gen = self.backend.generate(messages, tools=schemas, max_tokens=200,
-                                            temperature=self.config.temperature, seed=self.config.seed,
-                                            timeout_s=self.config.llm_timeout_s)
-            except (BackendError, BackendTimeout) as e:
-                res.errors.append(f"router backend failed: {e}")
-                return []
-            res.prompt_tokens += gen.prompt_tokens
-            problems = list(gen.tool_call_errors)
-            calls = []
-            for tc in gen.tool_calls:
-                tool = TOOLS.get(tc.name)
-                if tool is None or tc.name not in ROUTER_TOOLS or tc.name not in allowed:
-                    problems.append(f"unknown or not allowed tool {tc.name!r}")
-                    continue
-                from assistant.toolcalls import validate_arguments
+        existing = [o for o in u.order_ids if o in self.index.store.orders]
+        r = guard.check(text, session.user_id, owned, existing)
+        if r is not None:
+            u.action, u.refusal = "refuse", _GUARD_REASON[r.reason]
+            u.sources["action"] = f"guard:{r.reason}"
 
-                errs = validate_arguments(tool.parameters, tc.arguments)
-                if errs:
-                    problems.append(f"{tc.name}: " + "; ".join(errs))
-                    continue
-                if tc.name == "order_status" and str(tc.arguments.get("order_id", "")).strip().upper() not in owned:
-                    # a model never picks whose order to read; the id is not echoed into the trace either
-                    problems.append("order_status: an order id that is not one of the shopper's own orders")
-                    continue
-                calls.append({"name": tc.name, "arguments": dict(tc.arguments), "source": "llm"})
-            if not problems:
-                return calls
-            res.errors.append("model tool-call errors: " + " | ".join(problems))
-            messages += [{"role": "assistant", "content": gen.raw},
-                         {"role": "user", "content": "Your tool call was invalid: " + " | ".join(problems)
-                          + ". Reply with a corrected tool call."}]
-        return []
+    def _currency(self, u: Understanding, plan: TurnPlan, session: Session) -> TurnPlan:
+        """A price written in another currency: converted at the store's configured rate and said so. With no
+        rate configured, nothing is searched with a limit the shopper did not mean: the reply asks for the amount
+        in the store's currency; except an amount in 元/块 alone (Chinese for money of any kind), read in the
+        store's currency and said so."""
+        if not u.foreign_currency or not plan.calls:
+            return plan
+        rate = self.index.store.exchange_rates.get(u.foreign_currency)
+        u.trace["converted"] = {"currency": u.foreign_currency, "rate": rate, "assumed": False}
+        if rate is None and u.currency_word_only:
+            u.trace["converted"]["assumed"] = True
+            return plan
+        if rate is None:  # the need stays: "4,000 rupees then" searches it
+            if u.query:
+                session.last_search = {"query": u.query, "filters": {k: v for k, v in u.filters.items()
+                                                                     if k not in ("max_price", "min_price")}}
+            return TurnPlan(ask="currency")
+        for call in plan.calls:
+            for key in ("max_price", "min_price"):
+                if key in call.arguments and key in u.filters:
+                    call.arguments[key] = round(u.filters[key] * rate, 2)
+        return plan
 
-    @staticmethod
-    def _call_dict(call: PlannedCall, source: str) -> dict[str, Any]:
-        return {"name": call.name, "arguments": dict(call.arguments), "source": source}
+    def _run_calls(self, session: Session, calls: list[ToolCall]) -> Iterator[ToolEvent]:
+        ctx = self.tool_context(session)
+        for call in calls:
+            yield ToolEvent(call.to_dict(), done=False)
+            self.run_tool(ctx, call)
+            yield ToolEvent(call.to_dict(), done=True)
+        return calls
+
+    def tool_context(self, session: Session) -> ToolContext:
+        return ToolContext(self.index, session, self.insights,
+                           persist_cart=self.sessions.cart_saver(session) if self.sessions is not None else None)
 
     @staticmethod
-    def _merge_constraints(call: dict[str, Any], plan: Plan) -> dict[str, Any]:
-        """Explicit constraints from the shopper's words win over what the model filled (or forgot)."""
-        if call["name"] == "search_products" and plan.constraints is not None:
-            planned = next((c.arguments for c in plan.calls if c.name == "search_products"), {})
-            for key in ("max_price", "min_price", "min_rating", "brand", "category"):
-                if key in planned:
-                    call["arguments"][key] = planned[key]
-        return call
-
-    def _run_tool(self, ctx: ToolContext, call: dict[str, Any]) -> None:
+    def run_tool(ctx: ToolContext, call: ToolCall) -> None:
         t = time.perf_counter()
         try:
             # retrieved text is data: instruction-like clauses never reach a prompt or a reply
-            call["result"] = guard.neutralise(TOOLS[call["name"]](ctx, call["arguments"]))
+            call.result = guard.neutralise(TOOLS[call.name](ctx, call.arguments))
+        except NotYours as e:
+            call.error, call.not_yours = str(e), True
         except ToolError as e:
-            call["error"] = str(e)
+            call.error = str(e)
         except Exception as e:  # a bug in a tool: the shopper gets an apology, the trace the detail
-            log.exception("tool %s failed", call["name"])
-            call["error"] = f"internal error in {call['name']} ({type(e).__name__})"
-        call["ms"] = round((time.perf_counter() - t) * 1e3, 1)
+            log.exception("tool %s failed", call.name)
+            call.error = f"internal error in {call.name} ({type(e).__name__})"
+        call.ms = round((time.perf_counter() - t) * 1e3, 1)
 
-    def _collect(self, res: TurnResult, calls: list[dict[str, Any]]) -> None:
+    def _collect(self, res: TurnResult, calls: list[dict[str, Any]], u: Understanding) -> None:
         for call in calls:
             if call.get("error"):
                 continue
@@ -280,126 +287,11 @@ class Assistant:
                 unique.append(p)
         res.products = unique
 
-    # ---- the answer ----------------------------------------------------------------------------
-    def _answer(self, session: Session, text: str, plan: Plan, res: TurnResult, t0: float) -> Iterator[TextEvent]:
-        calls = res.tool_calls
-        policy = self._policy_text(text) if plan.policy else ""
-        facts = render.facts(calls, max_products=3)
-        if plan.show_cart:
-            facts = self._cart_facts(session)
-        templated = self._templated(calls, plan, res, session, policy)
-        use_llm = self.backend is not None and self.config.phrase_with_llm and not res.no_match \
-            and not any(c.get("error") for c in calls)
-        if not use_llm:
-            res.text = templated
-            res.timings["ttft_ms"] = (time.perf_counter() - t0) * 1e3
-            yield TextEvent(templated)
-            return
-        trusted = field_numbers([c.get("result") for c in calls]) | numbers_in(policy)
-        if plan.show_cart:
-            trusted |= numbers_in(facts)
-        discounted = any(p.get("discount_pct") for p in res.products)
-        grounding = Grounding(facts + "\n" + policy, text, set(self.index.store.products), self._brands,
-                              trusted_numbers=trusted, trusted_text=policy + (" % off, discount" if discounted else ""),
-                              private=self._private_text(res.lang), products=list(res.products))
-        lead = self.config.answer_style == "lead"
-        emitted: list[str] = []
-        if lead:  # the facts first, at once; the model adds one helpful sentence after them
-            res.timings["ttft_ms"] = (time.perf_counter() - t0) * 1e3
-            emitted.append(templated)
-            yield TextEvent(templated)
-            instruction = (f"顾客已经看到：“{templated}”。请再补充一句简短、有帮助的话（例如指出评分最高或最便宜的选择，或建议下一步），"
-                           "不要重复上面的内容，只使用上面的事实。" if res.lang == "zh" else
-                           f"The shopper already sees: \"{templated}\" Add ONE short helpful sentence (for example point out "
-                           "the best-rated or cheapest option, or suggest a next step). Do not repeat it; use only the facts above.")
-        else:
-            instruction = ("请直接对顾客说话（用“您”），用中文一到两句话回答，只使用上面的事实。" if res.lang == "zh"
-                           else "Reply to the shopper directly (say \"you\"), in one or two sentences, using only the facts above.")
-        messages = [{"role": "system", "content": prompts.render(f"system_{res.lang}.md", store_name=self.config.store_name)},
-                    {"role": "user", "content": prompts.render("answer.md", question=text, facts=facts,
-                                                               policy=policy, instruction=instruction)}]
-        buffer = ""
-        prose = ProseFilter()  # tool-call markup in an answer is never shown (no tool runs from here)
-        try:
-            for item in self.backend.stream(messages, max_tokens=self.config.max_answer_tokens,
-                                            temperature=self.config.temperature, seed=self.config.seed,
-                                            timeout_s=self.config.llm_timeout_s):
-                if not isinstance(item, str):
-                    res.prompt_tokens += item.prompt_tokens
-                    continue
-                buffer += prose.feed(item)
-                sentences = split_sentences(buffer)
-                if len(sentences) > 1:
-                    for s in sentences[:-1]:
-                        yield from self._gate(s, grounding, res, emitted, t0)
-                    buffer = sentences[-1]
-            buffer += prose.flush()
-            if buffer.strip():
-                yield from self._gate(buffer, grounding, res, emitted, t0)
-        except (BackendError, BackendTimeout) as e:
-            res.errors.append(f"answer backend failed: {e}")
-        if not emitted or (res.grounding_violations and not "".join(emitted).strip()):
-            res.timings.setdefault("ttft_ms", (time.perf_counter() - t0) * 1e3)
-            emitted.append(templated)
-            yield TextEvent(templated)
-        res.text = " ".join(s.strip() for s in emitted).strip()
-
-    def _gate(self, sentence: str, grounding: Grounding, res: TurnResult, emitted: list[str],
-              t0: float) -> Iterator[TextEvent]:
-        violations = grounding.check(sentence)
-        if violations:
-            res.grounding_violations += [{"kind": v.kind, "claim": v.claim, "sentence": v.sentence} for v in violations]
-            return
-        if not sentence.strip():
-            return
-        res.timings.setdefault("ttft_ms", (time.perf_counter() - t0) * 1e3)
-        emitted.append(sentence)
-        yield TextEvent(sentence if not emitted[:-1] else " " + sentence.strip())
-
-    def _templated(self, calls, plan: Plan, res: TurnResult, session: Session, policy: str) -> str:
-        zh = res.lang == "zh"
-        if plan.show_cart:
-            return self._cart_reply(session, zh)
-        if plan.ask_order:
-            return "请提供您的订单号（例如 O10001），我来帮您查询。" if zh else \
-                "Please give me your order number (for example O10001) and I'll check it for you."
-        if plan.policy and not calls:
-            if not policy:
-                return "抱歉，我这里没有这家店的政策信息，请查看店铺的帮助页面。" if zh else \
-                    "Sorry, I don't have this store's policy details; please check the store's help pages."
-            return policy.split("\n\n")[0][:600]
-        if not calls:
-            if plan.intent == "chitchat":
-                return "您好！我可以帮您找商品、比较商品、看评价、管理购物车和查询订单。" if zh else \
-                    "Hello! I can help you find and compare products, read reviews, fill your cart and check your orders."
-            return "能再具体说说您想要什么吗？比如商品类型和预算。" if zh else \
-                "Could you tell me a bit more, such as the kind of product and your budget?"
-        return render.templated_reply(calls, res.lang)
-
-    def _policy_text(self, text: str) -> str:
-        policy = self.index.store.policy
-        if not policy:
-            return ""
-        sections = [s.strip() for s in re.split(r"\n(?=#)", policy) if s.strip()]
-        words = set(re.findall(r"[a-z]{4,}|[\u4e00-\u9fff]{2}", text.lower()))
-        scored = sorted(sections, key=lambda s: -sum(w in s.lower() for w in words))
-        return "\n\n".join(scored[:2])[:1200]
-
-    def _cart_facts(self, session: Session) -> str:
-        lines = []
-        for pid, q in session.cart.items():
-            p = self.index.store.products.get(pid)
-            if p:
-                lines.append(f"{q} x [{pid}] {p.title[:70]} at {render.money(p.price, p.currency)}")
-        total = sum((self.index.store.products[p].price or 0) * q for p, q in session.cart.items()
-                    if p in self.index.store.products)
-        return "cart: " + ("; ".join(lines) + f"; total {render.money(total)}" if lines else "empty")
-
-    def _cart_reply(self, session: Session, zh: bool) -> str:
-        if not session.cart:
-            return "您的购物车是空的。" if zh else "Your cart is empty."
-        facts = self._cart_facts(session)[len("cart: "):]
-        return ("购物车：" if zh else "Your cart: ") + facts
+    def _bad_input(self, text: str, lang: str) -> str:
+        if not text:
+            return "请问您想找什么商品？" if lang == "zh" else "What are you shopping for today?"
+        return (f"您的消息太长（{len(text)}字），请控制在{MAX_INPUT_CHARS}字以内。" if lang == "zh"
+                else f"Your message is too long ({len(text)} characters); please keep it under {MAX_INPUT_CHARS}.")
 
     # ---- bookkeeping ---------------------------------------------------------------------------
     def _finish(self, session: Session, text: str, res: TurnResult, t0: float, calls, focus=None) -> Iterator[DoneEvent]:
@@ -427,8 +319,44 @@ class Assistant:
             log.exception("session store: %s failed", step)
             res.errors.append(f"session not saved ({step}: {type(e).__name__}: {e})")
 
-    def _private_text(self, lang: str) -> str:
-        """The instructions a reply must never repeat."""
-        return (prompts.render(f"system_{lang}.md", store_name=self.config.store_name) + "\n"
-                + prompts.render("router.md", shown="") + "\n" + prompts.render("answer.md", question="", facts="",
-                                                                                  policy="", instruction=""))
+
+def _search_reading(search: dict[str, Any], lang: str) -> Understanding:
+    filters = {"brand": search["brand"]} if search.get("brand") else {}
+    return Understanding(action="search", lang=lang, query=str(search.get("query", "")), filters=filters,
+                         sources={"action": "given"})
+
+
+def _focus_after(u: Understanding, plan: TurnPlan, res: TurnResult) -> list[str]:
+    """What the next "it" means: the winner of a "which is cheapest/best" comparison, else what the turn was about."""
+    items = [i["product_id"] for c in res.tool_calls if c["name"] == "order_status" and c.get("result")
+             for i in c["result"].get("items", [])]
+    if items:  # "what do buyers say about its camera?" after an order: the order's products
+        return items
+    winner = u.trace.get("winner")
+    if winner and res.comparison:
+        key = {"cheapest": "cheapest", "best_rated": "best_rated"}.get(winner)
+        pid = res.comparison.get("summary", {}).get(key) if key else None
+        if pid:
+            return [pid]
+    return plan.focus or u.products
+
+
+def _summary(u: Understanding) -> dict[str, Any]:
+    """The turn's reading as the trace shows it (no message text)."""
+    return {"action": u.action, "refusal": u.refusal, "query": u.query, "products": u.products,
+            "reference": u.reference, "filters": u.filters, "quantity": u.quantity, "order_ids": u.order_ids,
+            "aspect": u.aspect, "refine": u.refine, "sources": u.sources, "rule": u.trace.get("rule"),
+            "parse": u.trace.get("parse")}
+
+
+def default_config(backend_name: str | None, model: str | None = None, **overrides) -> AssistantConfig:
+    """The documented per-backend defaults: small local models read turns and replies are templated; strong
+    backends (transformers on a GPU, an OpenAI-compatible server) run in agent mode and phrase the whole answer."""
+    if backend_name in (None, "none", "templated"):
+        base = {"router": "plan", "answer_style": "template"}
+    elif backend_name in ("transformers", "openai"):
+        base = {"router": "agent", "answer_style": "full"}
+    else:
+        base = {"router": "auto", "answer_style": "template"}
+    base.update({k: v for k, v in overrides.items() if v is not None})
+    return AssistantConfig(**base)

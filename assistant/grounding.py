@@ -86,6 +86,21 @@ def _shingles(text: str) -> set[str]:
     return out
 
 
+# "X has / supports / comes with Y" and "X doesn't have Y": product facts that a tool result must state
+_HAS = re.compile(r"\b(?:has|have|comes? with|features?|supports?|includes?|offers?|boasts?)\s+(?:a |an |the |built-in )?"
+                  r"([a-z0-9][a-z0-9 -]{2,40}?)(?=[,.;!?]|\s+(?:and|but|for|which|that|so|while)\b|$)|"
+                  r"(?:支持|带有|具有|自带|配有)([\u4e00-\u9fff]{2,8})", re.I)
+# a negated verb states a lack only with a feature verb after it ("doesn't support X"; "I can't find that order"
+# is about the assistant, not a product); "no X", "without X", "lacks X" always do
+_LACKS = re.compile(r"(?:\b(?:does not|doesn't|do not|don't|cannot|can't)\s+(?:have|support|include|come with|offer|"
+                    r"work with)\s+|\b(?:lacks?|without|has no|have no|no)\s+)(?:a |an |the |any )?"
+                    r"([a-z0-9][a-z0-9 -]{2,40}?)(?=[,.;!?]|\s+(?:and|but|for|which|so)\b|$)|"
+                    r"(?:没有|不支持|不带|无(?![法线论]))([\u4e00-\u9fff]{2,8})", re.I)  # 无法 cannot, 无线 wireless, 无论 whatever: no lack
+_FILLER_WORDS = {"a", "an", "the", "and", "or", "of", "for", "to", "in", "on", "with", "it", "its", "this", "that",
+                 "very", "good", "great", "nice", "excellent", "solid", "decent", "strong", "option", "options",
+                 "choice", "one", "ones", "you", "your", "more", "less", "better", "best", "also", "lot", "lots", "many",
+                 "much", "price", "value", "rating", "ratings", "review", "reviews", "quality", "products", "product",
+                 "items", "item", "results", "budget", "budgets", "needs", "need", "features", "feature"}
 _BEST_RATED = re.compile(r"best[- ]rated|highest[- ]rated|top[- ]rated|best reviewed|评分最高|好评最多", re.I)
 _CHEAPEST = re.compile(r"cheapest|lowest[- ]priced|least expensive|most affordable|最便宜|价格最低", re.I)
 _PRICIEST = re.compile(r"most expensive|priciest|highest[- ]priced|最贵|价格最高", re.I)
@@ -154,8 +169,30 @@ class Grounding:
                 out.append(Violation("superlative", rx.search(sentence).group(0), sentence))
         return out
 
+    def _features(self, sentence: str) -> list[Violation]:
+        """A sentence that states a product has (or lacks) something: the words must be in the facts, and a lack
+        only where the facts say so too."""
+        out = []
+        for rx, negative in ((_LACKS, True), (_HAS, False)):
+            for m in rx.finditer(sentence):
+                phrase = next((g for g in m.groups() if g), "")
+                words = [w for w in re.findall(r"[a-z0-9]+|[\u4e00-\u9fff]+", phrase.lower())
+                         if w not in _FILLER_WORDS and len(w) > 2]
+                if not words:
+                    continue
+                found = all(w in self._facts_low for w in words)
+                if negative:
+                    i = self._facts_low.find(words[0])
+                    found = found and bool(re.search(r"\b(?:no|not|without|non)\b|不|无|没有",
+                                                     self._facts_low[max(0, i - 40):i]))
+                if not found:
+                    out.append(Violation("feature_absent" if negative else "feature", phrase, sentence))
+            if out:
+                break  # a negated claim is not also checked as a positive one
+        return out
+
     def check(self, sentence: str) -> list[Violation]:
-        v: list[Violation] = self._superlatives(sentence)
+        v: list[Violation] = self._superlatives(sentence) + self._features(sentence)
         for m in _PRICE.finditer(sentence):
             value = float((m.group(1) or m.group(2)).replace(",", ""))
             if not self._money_known(value, sentence, m):
@@ -164,6 +201,9 @@ class Grounding:
             value = float(m.group(1) or m.group(2))
             if value <= 5 and not self._known(value, 0.0):
                 v.append(Violation("rating", m.group(0), sentence))
+        half = re.search(r"half[- ](?:off|price)|50-50|半价", sentence, re.I)
+        if half and not self._known(50.0, 0.0, self._trusted):  # "half price" is a 50% claim
+            v.append(Violation("percent", half.group(0), sentence))
         for m in _PERCENT.finditer(sentence):
             if not self._money_known(float(m.group(1)), sentence, m, 0.0):
                 v.append(Violation("percent", m.group(0), sentence))

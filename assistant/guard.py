@@ -94,8 +94,6 @@ def check(text: str, user_id: str | None, owned_orders: set[str], order_ids: lis
 
 # ---- retrieved data ------------------------------------------------------------------------------
 REMOVED = "[removed: instruction-like text]"
-_TOOL_NAMES = ("search_products", "get_product", "compare_products", "review_sentiment_summary", "recommend",
-               "predict_order_intent", "add_to_cart", "order_status")
 _DATA_INSTRUCTION = re.compile(
     # role markers and chat-template tokens
     r"^[\s\[<({*#>\"'-]*(?:system|assistant|developer|admin(?:istrator)?|sys(?:tem)? ?(?:note|message|prompt)|instructions?|"
@@ -104,7 +102,9 @@ _DATA_INSTRUCTION = re.compile(
     r"\bnote to (?:the )?(?:ai|assistant|bot|model)\b|<\|[a-z_]+\|>|\[/?inst\]|</?(?:system|tool_call|tool_response)>|"
     r"#{2,}\s*(?:instruction|system)|"
     # tool names and tool-use directives
-    + "|".join(n for n in _TOOL_NAMES if "_" in n) + r"|\brecommend\s*\(|\b(?:call|invoke|execute|trigger) (?:the |your |a )?(?:\w+ )?tools?\b|"
+    # function-like names (any tool of ours or another system's: search_products, get_user_details)
+    r"\b(?:get|set|search|list|find|add|remove|delete|cancel|modify|update|exchange|return|transfer|calculate|compare|"
+    r"recommend|predict|order|review|show|reveal|dump)(?:_[a-z]{2,}){1,4}\b|\brecommend\s*\(|\b(?:call|invoke|execute|trigger) (?:the |your |a )?(?:\w+ )?tools?\b|"
     # directives addressed to the assistant
     r"^\W*(?:dear |hey )?(?:ai|assistant|chatbot|bot|language model|llm|gpt|qwen)\s*[,:]|"
     r"\byou (?:must|have to|are (?:required|instructed) to) (?:now |always )?(?:tell|say|reply|answer|call|reveal|ignore|"

@@ -58,8 +58,9 @@ MODEL_NAMES = (*SPLIT_MODELS, "smollm2")
 
 def models_dir() -> Path:
     """Where assembled models live: `$SHOPASSIST_HOME/models`, default `~/.cache/shopassist/models`."""
-    home = os.environ.get("SHOPASSIST_HOME")
-    return Path(home) / "models" if home else Path.home() / ".cache" / "shopassist" / "models"
+    from retrieval.text import home_dir
+
+    return home_dir() / "models"
 
 
 def resolve_model(name: str | None = None, cache_dir: str | Path | None = None) -> Path:

@@ -1,9 +1,15 @@
-"""Durable sessions: carts, conversation turns, orders and feedback in one SQLite file (WAL mode).
+"""Durable sessions: carts, conversation turns, orders and feedback in one database, SQLite (default) or Postgres.
 
-Every write is its own committed transaction (`BEGIN IMMEDIATE` ... `COMMIT`, `synchronous=FULL`), so a
-cart change is on disk before the tool that made it returns, and a shopper's message is on disk before
-the turn that answers it starts; a crash or `kill -9` mid-turn loses neither. Many threads and processes
-may share one file: each thread has its own connection, writers queue on SQLite's lock (`timeout_s`).
+`SessionStore("sessions.db")` is a SQLite file in WAL mode (one machine); `SessionStore("postgresql://...")`
+is a Postgres database that several API replicas share. Both go through the same SQLAlchemy Core code
+(`assistant.database` for engines, `assistant.store_schema` for the tables and versioned migrations).
+
+Every write is its own committed transaction, so a cart change is in the database before the tool that
+made it returns, and a shopper's message is in it before the turn that answers it starts; a crash or
+`kill -9` mid-turn loses neither. Many threads and processes (and, on Postgres, machines) may share one
+store. SQLite: writers queue on the file's lock (`timeout_s`; threads of one process on an in-process lock
+first). Postgres: every write to a session first locks that session's row, so writes to one session are
+serialised across replicas while different sessions write in parallel.
 
 Every row is keyed by the session's owner as well as its id (`owner` = the user id, "" for a guest),
 and every query names the owner taken from the `Session` (which the authenticated caller built), so a
@@ -16,8 +22,6 @@ Knows sessions and SQL; nothing about models, tools' behaviour or the UI.
 from __future__ import annotations
 
 import json
-import os
-import sqlite3
 import threading
 import time
 import uuid
@@ -25,140 +29,155 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
+import sqlalchemy as sa
+
+from assistant.database import EngineHolder, store_url, upsert
 from assistant.pii import redact, redact_obj
 from assistant.session import Session, Turn
+from assistant.store_schema import CART_ITEMS, FEEDBACK, ORDERS, SESSIONS, TURNS, migrate
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS sessions (
-    owner TEXT NOT NULL, session_id TEXT NOT NULL, created REAL, updated REAL, lang TEXT,
-    last_shown TEXT DEFAULT '[]', last_search TEXT DEFAULT '{}', PRIMARY KEY (owner, session_id));
-CREATE TABLE IF NOT EXISTS cart_items (
-    owner TEXT NOT NULL, session_id TEXT NOT NULL, product_id TEXT NOT NULL,
-    quantity INTEGER NOT NULL CHECK (quantity > 0), updated REAL, PRIMARY KEY (owner, session_id, product_id));
-CREATE TABLE IF NOT EXISTS turns (
-    owner TEXT NOT NULL, session_id TEXT NOT NULL, seq INTEGER NOT NULL, user_text TEXT, reply TEXT, intent TEXT,
-    lang TEXT, products TEXT, focus TEXT, tool_calls TEXT, refused INTEGER, no_match INTEGER,
-    feedback INTEGER DEFAULT 0, complete INTEGER DEFAULT 0, ts REAL, PRIMARY KEY (owner, session_id, seq));
-CREATE TABLE IF NOT EXISTS orders (
-    order_id TEXT PRIMARY KEY, user_id TEXT NOT NULL, session_id TEXT, items TEXT, total REAL, status TEXT,
-    created REAL);
-CREATE TABLE IF NOT EXISTS feedback (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, owner TEXT NOT NULL, session_id TEXT, turn_seq INTEGER, rating INTEGER,
-    comment TEXT, ts REAL);
-CREATE INDEX IF NOT EXISTS orders_by_user ON orders (user_id);
-"""
+_TURN_COLS = ("user_text", "reply", "intent", "lang", "products", "focus", "tool_calls", "refused", "no_match",
+              "feedback", "ts")
+
+
+class StoreBusy(RuntimeError):
+    """No write slot within the store's timeout."""
 
 
 class SessionStore:
-    def __init__(self, path: str | Path, timeout_s: float = 10.0):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+    def __init__(self, target: str | Path, timeout_s: float = 10.0):
+        """`target`: a SQLite file path (created if missing) or a `postgresql://` URL."""
+        self.url = store_url(target)
+        self.path = Path(self.url.split("sqlite:///", 1)[1]) if self.url.startswith("sqlite:///") else None
         self.timeout_s = timeout_s
-        self._local = threading.local()
-        self._db().executescript(SCHEMA)  # CREATE ... IF NOT EXISTS: safe when processes race
+        self._engines = EngineHolder(target, timeout_s)
+        migrate(self._engine())  # versioned, under a lock: safe when replicas start together
+
+    @property
+    def dialect(self) -> str:
+        return "sqlite" if self.path is not None else "postgresql"
 
     # ---- connections ---------------------------------------------------------------------------
-    def _db(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None or self._local.pid != os.getpid():  # a forked child opens its own
-            conn = sqlite3.connect(self.path, timeout=self.timeout_s, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=FULL")
-            conn.execute(f"PRAGMA busy_timeout={int(self.timeout_s * 1000)}")
-            self._local.conn, self._local.pid = conn, os.getpid()
-        return conn
+    def _engine(self) -> sa.Engine:
+        return self._engines.get()
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        db = self._db()
-        # threads of one process queue on a lock (in order) rather than on SQLite's polling busy handler,
-        # which starves some writers under many threads; other processes still wait up to timeout_s
-        lock = _writer_lock(self.path)
-        if not lock.acquire(timeout=self.timeout_s):
-            raise sqlite3.OperationalError(f"session store busy: no write slot within {self.timeout_s:g}s")
+    def _read(self) -> Iterator[sa.Connection]:
+        with self._engine().connect() as conn:
+            if self.dialect == "postgresql":  # one snapshot for the several SELECTs of a load
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def _write(self) -> Iterator[sa.Connection]:
+        # SQLite: threads of one process queue on a lock (in order) rather than on SQLite's polling busy
+        # handler, which starves some writers under many threads; other processes wait up to timeout_s
+        lock = _writer_lock(self.path) if self.path is not None else None
+        if lock is not None and not lock.acquire(timeout=self.timeout_s):
+            raise StoreBusy(f"session store busy: no write slot within {self.timeout_s:g}s")
         try:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-                db.execute("COMMIT")
-            except BaseException:
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
-                raise
+            with self._engine().connect().execution_options(write=True) as conn, conn.begin():
+                yield conn
         finally:
-            lock.release()
+            if lock is not None:
+                lock.release()
+
+    def ping(self) -> None:
+        """Raise when the database cannot be reached (readiness checks)."""
+        with self._engine().connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
 
     def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
+        self._engines.dispose()
 
     # ---- sessions ------------------------------------------------------------------------------
-    def _touch(self, db: sqlite3.Connection, session: Session) -> None:
+    def _touch(self, db: sa.Connection, session: Session) -> None:
+        """Create or touch the session's row; on Postgres this also locks it until the transaction ends."""
         now = time.time()
-        db.execute("INSERT INTO sessions (owner, session_id, created, updated, lang) VALUES (?, ?, ?, ?, ?) "
-                   "ON CONFLICT (owner, session_id) DO UPDATE SET updated = excluded.updated",
-                   (_owner(session.user_id), session.session_id, now, now, session.lang))
+        upsert(db, SESSIONS, {"owner": _owner(session.user_id), "session_id": session.session_id, "created": now,
+                              "updated": now, "lang": session.lang}, ["owner", "session_id"], ["updated"])
+
+    @staticmethod
+    def _key(table: sa.Table, user_id: str | None, session_id: str):
+        return sa.and_(table.c.owner == _owner(user_id), table.c.session_id == session_id)
 
     def exists(self, session_id: str, user_id: str | None) -> bool:
-        return self._db().execute("SELECT 1 FROM sessions WHERE owner = ? AND session_id = ?",
-                                  (_owner(user_id), session_id)).fetchone() is not None
+        with self._read() as db:
+            return db.execute(sa.select(SESSIONS.c.owner).where(self._key(SESSIONS, user_id, session_id))).first() \
+                is not None
 
     def load(self, session_id: str, user_id: str | None) -> Session | None:
         """The saved session `session_id` of this user; None when this user has none by that id."""
-        db, owner = self._db(), _owner(user_id)
-        row = db.execute("SELECT lang, last_shown, last_search FROM sessions WHERE owner = ? AND session_id = ?",
-                         (owner, session_id)).fetchone()
-        if row is None:
-            return None
-        session = Session(user_id=user_id, session_id=session_id, lang=row[0] or "en",
-                          last_shown=json.loads(row[1] or "[]"), last_search=json.loads(row[2] or "{}"))
-        session.cart = self.cart(session)
-        for r in db.execute("SELECT user_text, reply, intent, lang, products, focus, tool_calls, refused, no_match, "
-                            "feedback, ts FROM turns WHERE owner = ? AND session_id = ? ORDER BY seq", (owner, session_id)):
-            session.turns.append(Turn(user=r[0] or "", reply=r[1] or "", intent=r[2] or "", lang=r[3] or "en",
-                                      products=json.loads(r[4] or "[]"), focus=json.loads(r[5] or "[]"),
-                                      tool_calls=json.loads(r[6] or "[]"), refused=bool(r[7]),
-                                      no_match=bool(r[8]), feedback=r[9] or 0, ts=r[10] or 0.0))
+        with self._read() as db:
+            row = db.execute(sa.select(SESSIONS.c.lang, SESSIONS.c.last_shown, SESSIONS.c.last_search)
+                             .where(self._key(SESSIONS, user_id, session_id))).first()
+            if row is None:
+                return None
+            session = Session(user_id=user_id, session_id=session_id, lang=row[0] or "en",
+                              last_shown=json.loads(row[1] or "[]"), last_search=json.loads(row[2] or "{}"))
+            session.cart = self._cart(db, user_id, session_id)
+            rows = db.execute(sa.select(*[TURNS.c[c] for c in _TURN_COLS])
+                              .where(self._key(TURNS, user_id, session_id)).order_by(TURNS.c.seq)).all()
+        session.turns = [_turn(r) for r in rows]
+        return session
+
+    def refresh(self, session: Session) -> Session:
+        """Bring an in-memory session up to date with the store (another replica may have served its last
+        turns), in place; a session the store does not know is left as it is."""
+        saved = self.load(session.session_id, session.user_id)
+        if saved is not None:
+            for name in ("turns", "cart", "last_shown", "last_search", "lang"):
+                setattr(session, name, getattr(saved, name))
         return session
 
     def sessions_of(self, user_id: str | None) -> list[str]:
         """Session ids of one user, most recently updated first."""
-        return [r[0] for r in self._db().execute(
-            "SELECT session_id FROM sessions WHERE owner = ? ORDER BY updated DESC", (_owner(user_id),))]
+        with self._read() as db:
+            return list(db.execute(sa.select(SESSIONS.c.session_id).where(SESSIONS.c.owner == _owner(user_id))
+                                   .order_by(SESSIONS.c.updated.desc())).scalars())
 
     # ---- cart ----------------------------------------------------------------------------------
+    def _cart(self, db: sa.Connection, user_id: str | None, session_id: str) -> dict[str, int]:
+        rows = db.execute(sa.select(CART_ITEMS.c.product_id, CART_ITEMS.c.quantity)
+                          .where(self._key(CART_ITEMS, user_id, session_id))
+                          .order_by(CART_ITEMS.c.added, CART_ITEMS.c.product_id))
+        return {pid: q for pid, q in rows}
+
     def cart(self, session: Session) -> dict[str, int]:
-        return {pid: q for pid, q in self._db().execute(
-            "SELECT product_id, quantity FROM cart_items WHERE owner = ? AND session_id = ? ORDER BY rowid",
-            (_owner(session.user_id), session.session_id))}
+        with self._read() as db:
+            return self._cart(db, session.user_id, session.session_id)
 
     def set_cart_item(self, session: Session, product_id: str, quantity: int) -> None:
         """Commit one cart line (quantity 0 removes it) before returning."""
-        key = (_owner(session.user_id), session.session_id, product_id)
+        key = self._key(CART_ITEMS, session.user_id, session.session_id)
         with self._write() as db:
             self._touch(db, session)
             if quantity <= 0:
-                db.execute("DELETE FROM cart_items WHERE owner = ? AND session_id = ? AND product_id = ?", key)
-            else:
-                db.execute("INSERT INTO cart_items (owner, session_id, product_id, quantity, updated) VALUES (?,?,?,?,?) "
-                           "ON CONFLICT (owner, session_id, product_id) DO UPDATE SET quantity = excluded.quantity, "
-                           "updated = excluded.updated", (*key, int(quantity), time.time()))
+                db.execute(CART_ITEMS.delete().where(key, CART_ITEMS.c.product_id == product_id))
+                return
+            upsert(db, CART_ITEMS, {"owner": _owner(session.user_id), "session_id": session.session_id,
+                                    "product_id": product_id, "quantity": int(quantity), "updated": time.time(),
+                                    "added": time.time_ns()},
+                   ["owner", "session_id", "product_id"], ["quantity", "updated"])
 
     def cart_saver(self, session: Session):
         """The callback `add_to_cart` calls with (product_id, new quantity) before it returns."""
         return lambda product_id, quantity: self.set_cart_item(session, product_id, quantity)
 
     # ---- turns ---------------------------------------------------------------------------------
+    def _save_turn(self, db: sa.Connection, session: Session, seq: int, values: dict[str, Any]) -> None:
+        row = {"owner": _owner(session.user_id), "session_id": session.session_id, "seq": seq, **values}
+        upsert(db, TURNS, row, ["owner", "session_id", "seq"], [c for c in row if c not in ("owner", "session_id",
+                                                                                          "seq")])
+
     def begin_turn(self, session: Session, text: str) -> int:
         """Store the shopper's message before the turn runs; returns its sequence number."""
         seq = len(session.turns)
         with self._write() as db:
             self._touch(db, session)
-            db.execute("INSERT OR REPLACE INTO turns (owner, session_id, seq, user_text, lang, complete, ts) "
-                       "VALUES (?, ?, ?, ?, ?, 0, ?)", (_owner(session.user_id), session.session_id, seq, redact(text),
-                                                         session.lang, time.time()))
+            self._save_turn(db, session, seq, {"user_text": redact(text), "lang": session.lang, "complete": 0,
+                                               "ts": time.time()})
         return seq
 
     def finish_turn(self, session: Session, seq: int | None = None) -> None:
@@ -166,19 +185,17 @@ class SessionStore:
         turn = session.turns[-1]
         seq = len(session.turns) - 1 if seq is None else seq
         calls = [{k: v for k, v in c.items() if k != "result"} for c in turn.tool_calls]
-        owner = _owner(session.user_id)
         with self._write() as db:
             self._touch(db, session)
-            db.execute("INSERT OR REPLACE INTO turns (owner, session_id, seq, user_text, reply, intent, lang, products, "
-                       "focus, tool_calls, refused, no_match, feedback, complete, ts) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,1,?)",
-                       (owner, session.session_id, seq, redact(turn.user), redact(turn.reply), turn.intent, turn.lang,
-                        json.dumps(turn.products), json.dumps(turn.focus),
-                        json.dumps(redact_obj(calls), ensure_ascii=False, default=str), int(turn.refused),
-                        int(turn.no_match), turn.feedback, turn.ts))
-            db.execute("UPDATE sessions SET lang = ?, last_shown = ?, last_search = ? WHERE owner = ? AND session_id = ?",
-                       (session.lang, json.dumps(session.last_shown),
-                        json.dumps(redact_obj(session.last_search), ensure_ascii=False, default=str),
-                        owner, session.session_id))
+            self._save_turn(db, session, seq, {
+                "user_text": redact(turn.user), "reply": redact(turn.reply), "intent": turn.intent, "lang": turn.lang,
+                "products": json.dumps(turn.products), "focus": json.dumps(turn.focus),
+                "tool_calls": json.dumps(redact_obj(calls), ensure_ascii=False, default=str),
+                "refused": int(turn.refused), "no_match": int(turn.no_match), "feedback": turn.feedback,
+                "complete": 1, "ts": turn.ts})
+            db.execute(SESSIONS.update().where(self._key(SESSIONS, session.user_id, session.session_id)).values(
+                lang=session.lang, last_shown=json.dumps(session.last_shown),
+                last_search=json.dumps(redact_obj(session.last_search), ensure_ascii=False, default=str)))
 
     # ---- orders --------------------------------------------------------------------------------
     def place_order(self, session: Session, prices: dict[str, float]) -> dict[str, Any]:
@@ -186,24 +203,28 @@ class SessionStore:
         if session.user_id is None:
             raise ValueError("placing an order needs a signed-in shopper")
         order_id = "W" + uuid.uuid4().hex[:10].upper()
-        key = (_owner(session.user_id), session.session_id)
         with self._write() as db:
-            lines = db.execute("SELECT product_id, quantity FROM cart_items WHERE owner = ? AND session_id = ? "
-                               "ORDER BY rowid", key).fetchall()
+            self._touch(db, session)  # locks the session: no cart line can change under the order
+            lines = list(self._cart(db, session.user_id, session.session_id).items())
             if not lines:
                 raise ValueError("the cart is empty")
             items = [{"product_id": p, "quantity": q, "unit_price": prices.get(p)} for p, q in lines]
             total = round(sum((i["unit_price"] or 0) * i["quantity"] for i in items), 2)
-            db.execute("INSERT INTO orders VALUES (?, ?, ?, ?, ?, 'processing', ?)",
-                       (order_id, session.user_id, session.session_id, json.dumps(items), total, time.time()))
-            db.execute("DELETE FROM cart_items WHERE owner = ? AND session_id = ?", key)
+            db.execute(ORDERS.insert().values(order_id=order_id, user_id=session.user_id,
+                                              session_id=session.session_id, items=json.dumps(items), total=total,
+                                              status="processing", created=time.time()))
+            db.execute(CART_ITEMS.delete().where(self._key(CART_ITEMS, session.user_id, session.session_id),
+                                                 CART_ITEMS.c.product_id.in_([p for p, _ in lines])))
         session.cart.clear()
         return {"order_id": order_id, "items": items, "total": total, "status": "processing"}
 
     def orders_of(self, user_id: str) -> list[dict[str, Any]]:
+        with self._read() as db:
+            rows = db.execute(sa.select(ORDERS.c.order_id, ORDERS.c["items"], ORDERS.c.total, ORDERS.c.status,
+                                        ORDERS.c.created).where(ORDERS.c.user_id == user_id)
+                              .order_by(ORDERS.c.created)).all()
         return [{"order_id": r[0], "items": json.loads(r[1]), "total": r[2], "status": r[3], "created": r[4]}
-                for r in self._db().execute("SELECT order_id, items, total, status, created FROM orders "
-                                            "WHERE user_id = ? ORDER BY created", (user_id,))]
+                for r in rows]
 
     # ---- feedback ------------------------------------------------------------------------------
     def add_feedback(self, session: Session, turn_index: int, rating: int, comment: str = "") -> None:
@@ -216,16 +237,25 @@ class SessionStore:
         owner = _owner(session.user_id)
         with self._write() as db:
             self._touch(db, session)
-            db.execute("INSERT INTO feedback (owner, session_id, turn_seq, rating, comment, ts) VALUES (?,?,?,?,?,?)",
-                       (owner, session.session_id, turn_index, rating, redact(comment or ""), time.time()))
-            db.execute("UPDATE turns SET feedback = ? WHERE owner = ? AND session_id = ? AND seq = ?",
-                       (rating, owner, session.session_id, turn_index))
+            db.execute(FEEDBACK.insert().values(owner=owner, session_id=session.session_id, turn_seq=turn_index,
+                                                rating=rating, comment=redact(comment or ""), ts=time.time()))
+            db.execute(TURNS.update().where(self._key(TURNS, session.user_id, session.session_id),
+                                            TURNS.c.seq == turn_index).values(feedback=rating))
 
     def feedback(self, user_id: str | None = None) -> list[dict[str, Any]]:
-        where, args = ("WHERE owner = ? ", (_owner(user_id),)) if user_id is not None else ("", ())
-        rows = self._db().execute("SELECT owner, session_id, turn_seq, rating, comment, ts FROM feedback "
-                                  + where + "ORDER BY id", args)
+        query = sa.select(FEEDBACK.c.owner, FEEDBACK.c.session_id, FEEDBACK.c.turn_seq, FEEDBACK.c.rating,
+                          FEEDBACK.c.comment, FEEDBACK.c.ts).order_by(FEEDBACK.c.id)
+        if user_id is not None:
+            query = query.where(FEEDBACK.c.owner == _owner(user_id))
+        with self._read() as db:
+            rows = db.execute(query).all()
         return [dict(zip(("user_id", "session_id", "turn_seq", "rating", "comment", "ts"), r)) for r in rows]
+
+
+def _turn(r) -> Turn:
+    return Turn(user=r[0] or "", reply=r[1] or "", intent=r[2] or "", lang=r[3] or "en",
+                products=json.loads(r[4] or "[]"), focus=json.loads(r[5] or "[]"), tool_calls=json.loads(r[6] or "[]"),
+                refused=bool(r[7]), no_match=bool(r[8]), feedback=r[9] or 0, ts=r[10] or 0.0)
 
 
 def _owner(user_id: str | None) -> str:

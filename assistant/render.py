@@ -11,13 +11,19 @@ from typing import Any
 
 
 def short(title: str, limit: int) -> str:
-    """A title cut at a word boundary (and at the first spec separator), never mid-word."""
-    title = re.split(r"\s[|(,]|,\s", title, maxsplit=1)[0].strip() or title
-    if len(title) <= limit:
-        return title
-    cut = title[:limit]
-    space = cut.rfind(" ")
-    return (cut[:space] if space > limit // 2 else cut).rstrip(" ,-|(")
+    """A title cut after a whole word and marked "…" (assistant.titles), never ending on a joining word."""
+    from assistant.titles import ELLIPSIS, clip
+
+    cut = clip(title, limit)
+    if not cut.endswith(ELLIPSIS):
+        return cut
+    head = re.sub(r"(?:\s+(?:with|for|and|of|in|on|to|the|a|an|by|upto|up))+$", "", cut[:-1], flags=re.I)
+    return (head or cut[:-1]) + ELLIPSIS
+
+
+def display_title(card: dict[str, Any], lang: str) -> str:
+    """The product's title in the shopper's language where the product has one, else its own."""
+    return (card.get("titles") or {}).get(lang) or card.get("title", "")
 
 
 def money(value: float | None, currency: str = "INR") -> str:
@@ -74,8 +80,8 @@ def _fact(call: dict[str, Any], max_products: int = 10) -> str:
     if name == "order_status":
         items = ", ".join(f"{i['quantity']} x {short(i['title'], 50)}" for i in result.get("items", []))
         return (f"{head} -> order {result['order_id']}: {result['status']}; carrier {result.get('carrier') or '-'}, "
-                f"tracking {result.get('tracking_number') or '-'}, estimated delivery "
-                f"{result.get('estimated_delivery') or '-'}; items: {items}")
+                + (f"tracking {result['tracking_number']}" if result.get("tracking_number") else "no tracking number yet")
+                + f", estimated delivery {result.get('estimated_delivery') or '-'}; items: {items}")
     if name == "predict_order_intent":
         return f"{head} -> probability {result.get('probability')}; factors: {result.get('factors')}"
     return f"{head} -> {result}"

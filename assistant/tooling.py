@@ -24,6 +24,10 @@ class ToolError(Exception):
     """A mistake in a tool call that the model (or the user) can fix: reported, not raised to the user."""
 
 
+class NotYours(ToolError):
+    """The record asked for is not the signed-in shopper's (or does not exist: the same answer either way)."""
+
+
 _SCALARS = {str: "string", int: "integer", float: "number", bool: "boolean"}
 
 
@@ -37,6 +41,12 @@ def _json_type(hint: Any, where: str) -> tuple[dict, bool]:
         return _json_type(args[0], where)[0], True
     if hint in _SCALARS:
         return {"type": _SCALARS[hint]}, False
+    if origin is typing.Literal:
+        values = typing.get_args(hint)
+        kinds = {type(v) for v in values}
+        if len(kinds) != 1 or next(iter(kinds)) not in _SCALARS:
+            raise TypeError(f"{where}: a Literal needs values of one scalar type")
+        return {"type": _SCALARS[next(iter(kinds))], "enum": list(values)}, False
     if origin is list:
         (item,) = typing.get_args(hint) or (str,)
         return {"type": "array", "items": _json_type(item, where)[0]}, False
@@ -71,10 +81,22 @@ class Tool:
                 "function": {"name": self.name, "description": self.description, "parameters": self.parameters}}
 
     def __call__(self, ctx: Any, arguments: dict) -> dict:
-        errors = validate_arguments(self.parameters, arguments)
-        if errors:
-            raise ToolError(f"invalid arguments for {self.name}: " + "; ".join(errors))
-        return self.function(ctx, **arguments)
+        from opentelemetry import trace
+
+        # one span per call (a no-op without a configured provider); the arguments stay out: they hold queries,
+        # order ids and addresses
+        with trace.get_tracer("shopassist").start_as_current_span(
+                f"tool {self.name}", attributes={"tool.name": self.name, "tool.private": self.private,
+                                                 "tool.arguments": len(arguments)}) as span:
+            errors = validate_arguments(self.parameters, arguments)
+            if errors:
+                span.set_attributes({"tool.error": "invalid_arguments"})
+                raise ToolError(f"invalid arguments for {self.name}: " + "; ".join(errors))
+            try:
+                return self.function(ctx, **arguments)
+            except ToolError:
+                span.set_attribute("tool.error", "tool_error")
+                raise
 
 
 def tool(private: bool = False) -> Callable[[Callable[..., dict]], Tool]:

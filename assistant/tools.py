@@ -9,12 +9,12 @@ Knows nothing about prompts or which tools a turn may call (the policy decides t
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable
+from typing import Any, Callable, Literal
 
 from assistant.guard import strip_instructions
 from assistant.insights_registry import Insights
 from assistant.session import Session
-from assistant.tooling import Tool, ToolError, tool
+from assistant.tooling import NotYours, Tool, ToolError, tool
 from retrieval.schema import Product
 from retrieval.search import ProductIndex
 
@@ -39,9 +39,19 @@ class ToolContext:
         return self.session.user_id
 
 
+def cart_lines(products: dict[str, Product], cart: dict[str, int]) -> list[tuple[Product, int]]:
+    """The cart's lines (product, quantity), skipping ids the catalog no longer has."""
+    return [(products[pid], q) for pid, q in cart.items() if pid in products]
+
+
+def cart_total(products: dict[str, Product], cart: dict[str, int]) -> float:
+    """The one cart total: every price and reply that states a total uses this."""
+    return round(sum((p.price or 0) * q for p, q in cart_lines(products, cart)), 2)
+
+
 def product_card(p: Product, reason: str = "") -> dict[str, Any]:
     """The facts about a product that a reply may state (and the UI shows)."""
-    card = {"product_id": p.product_id, "title": p.title, "brand": p.brand, "price": p.price,
+    card = {"product_id": p.product_id, "title": p.title, "titles": dict(p.titles), "brand": p.brand, "price": p.price,
             "currency": p.currency, "list_price": p.list_price, "rating": p.rating,
             "rating_count": p.rating_count, "category": " > ".join(p.category), "image_url": p.image_url}
     if p.list_price and p.price and p.list_price > p.price:
@@ -78,7 +88,7 @@ def _reason(filters: dict[str, Any], p: Product, lang: str) -> str:
 @tool()
 def search_products(ctx: ToolContext, query: str, max_price: float | None = None, min_price: float | None = None,
                     min_rating: float | None = None, category: str | None = None, brand: str | None = None,
-                    k: int = 5) -> dict:
+                    k: int = 5, sort: Literal["relevance", "price_low", "price_high", "rating"] = "relevance") -> dict:
     """Search the catalog for products matching a need, with optional price, rating, category and brand filters.
 
     Args:
@@ -89,16 +99,26 @@ def search_products(ctx: ToolContext, query: str, max_price: float | None = None
         category: category name to restrict to
         brand: brand name to restrict to
         k: how many products to return (1-10)
+        sort: order of the results: relevance (default), price_low (cheapest first), price_high, or rating
+            (best rated first); a sorted search sorts every matching product, not only the first k
     """
     k = max(1, min(int(k), 10))
     filters = {key: v for key, v in dict(max_price=max_price, min_price=min_price, min_rating=min_rating,
                                         category=category, brand=brand).items() if v not in (None, "")}
-    hits = ctx.index.search(query, filters, k=k)
+    hits = ctx.index.search(query, filters, k=k if sort == "relevance" else SORT_POOL)
     relevant = [h for h in hits if h.relevant]
+    if sort != "relevance":
+        relevant = sorted(relevant, key=lambda h: _SORT_KEYS[sort](h.product))[:k]
     ctx.session.last_search = {"query": query, "filters": filters}
-    return {"query": query, "filters": filters, "matched": bool(relevant),
+    return {"query": query, "filters": filters, "sort": sort, "matched": bool(relevant),
             "products": [product_card(h.product, _reason(filters, h.product, ctx.session.lang)) for h in relevant],
             "closest_non_matches": [] if relevant else [h.product.title for h in hits[:2]]}
+
+
+SORT_POOL = 50  # a sorted search orders this many matches (the catalog's products of one kind, in practice)
+_SORT_KEYS = {"price_low": lambda p: (p.price is None, p.price or 0),
+              "price_high": lambda p: (p.price is None, -(p.price or 0)),
+              "rating": lambda p: (-(p.rating or 0), -(p.rating_count or 0))}
 
 
 @tool()
@@ -196,12 +216,10 @@ def add_to_cart(ctx: ToolContext, product_id: str, quantity: int = 1) -> dict:
     if ctx.persist_cart is not None:  # on disk first: a failure leaves the cart as it was
         ctx.persist_cart(p.product_id, new_quantity)
     ctx.session.cart[p.product_id] = new_quantity
-    total = sum((ctx.store.products[i].price or 0) * q for i, q in ctx.session.cart.items() if i in ctx.store.products)
     return {"added": product_card(p), "quantity": quantity,
-            "cart": [{"product_id": i, "title": ctx.store.products[i].title, "quantity": q,
-                      "price": ctx.store.products[i].price} for i, q in ctx.session.cart.items()
-                     if i in ctx.store.products],
-            "cart_total": round(total, 2)}
+            "cart": [{"product_id": x.product_id, "title": x.title, "quantity": q, "price": x.price}
+                     for x, q in cart_lines(ctx.store.products, ctx.session.cart)],
+            "cart_total": cart_total(ctx.store.products, ctx.session.cart)}
 
 
 @tool(private=True)
@@ -216,7 +234,7 @@ def order_status(ctx: ToolContext, order_id: str) -> dict:
     order = ctx.store.orders.get(str(order_id).strip().upper())
     if order is None or order.user_id != ctx.user_id:
         # same answer whether the order exists or belongs to someone else: nothing leaks
-        raise ToolError(f"no order {order_id!r} among the signed-in shopper's orders")
+        raise NotYours(f"no order {order_id!r} among the signed-in shopper's orders")
     items = [{"product_id": i.product_id, "title": ctx.store.products[i.product_id].title
               if i.product_id in ctx.store.products else i.product_id, "quantity": i.quantity,
               "unit_price": i.unit_price} for i in order.items]

@@ -3,11 +3,13 @@ that every cart change the API acknowledged is in the session store.
 
     python benchmarks/load_test.py --backend scripted --sessions 50 --turns 20 --out load_scripted.json
     python benchmarks/load_test.py --backend llamacpp --model qwen0.5b --sessions 4 --turns 4 --out load_cpu.json
+    python benchmarks/load_test.py --backend scripted --store pgserver --sessions 50 --turns 20 --out load_pg.json
 
-It starts `ui.api` in a child process (this script's `serve` mode) on a free local port with a SQLite session
-store, drives it with one thread per session (each session its own user id and X-Session-Id, a scripted
-shopping conversation with searches, details, reviews, comparisons, cart adds and policy questions), and
-stops by itself: at most --max-seconds of driving (default 600), a per-request timeout, and the server is
+It starts `ui.api` in a child process (this script's `serve` mode) on a free local port with a session store
+(a SQLite file by default; `--store postgresql://...` a Postgres database; `--store pgserver` a throw-away
+local Postgres from the pgserver wheel), drives it with one thread per session (each session its own user
+id and X-Session-Id, a scripted shopping conversation with searches, details, reviews, comparisons, cart
+adds and policy questions), and stops by itself: at most --max-seconds of driving (default 600), a per-request timeout, and the server is
 killed at the end whatever happens. Only 127.0.0.1 is ever contacted.
 
 Reports throughput (turns/s), latency p50/p95/p99, errors (HTTP errors, timeouts, internal-error replies)
@@ -78,7 +80,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(index: str, backend: str, model: str | None, db: Path, log: Path) -> tuple[subprocess.Popen, str]:
+def start_server(index: str, backend: str, model: str | None, db: Path | str,
+                 log: Path) -> tuple[subprocess.Popen, str]:
     import httpx
 
     port = free_port()
@@ -155,7 +158,7 @@ def percentile(values: list[float], q: float) -> float:
     return v[lo] + (v[hi] - v[lo]) * (k - lo)
 
 
-def check_carts(sessions: list[Session], db: Path) -> dict:
+def check_carts(sessions: list[Session], db: Path | str) -> dict:
     from assistant.persistence import SessionStore
     from assistant.session import Session as ChatSession
 
@@ -179,7 +182,20 @@ def drive(args: argparse.Namespace) -> dict:
     sessions_n, turns = min(args.sessions, MAX_SESSIONS), min(args.turns, MAX_TURNS)
     users = sorted(Store.load(Path(args.index) / "store").users) or ["guest"]
     work = Path(tempfile.mkdtemp(prefix="shopassist-load-"))
-    db = work / "sessions.db"
+    pg = None
+    if args.store == "pgserver":
+        import pgserver
+
+        pg = pgserver.get_server(work / "pgdata", cleanup_mode="stop")
+    db = pg.get_uri() if pg is not None else (args.store or work / "sessions.db")
+    try:
+        return _drive(args, sessions_n, turns, users, work, db)
+    finally:
+        if pg is not None:
+            pg.cleanup()
+
+
+def _drive(args, sessions_n: int, turns: int, users: list[str], work: Path, db) -> dict:
     proc, url = start_server(args.index, args.backend, args.model, db, work / "server.log")
     stop = threading.Event()
     sessions = [Session(i, users[i % len(users)]) for i in range(sessions_n)]
@@ -214,6 +230,7 @@ def drive(args: argparse.Namespace) -> dict:
             "latency_ms_p99": round(percentile(lat, 99) * 1e3, 1), "errors": len(errors),
             "error_examples": errors[:10], "stopped_by_deadline": done < sessions_n * turns,
             "carts": check_carts(sessions, db), "index": str(args.index), "cpus": os.cpu_count(),
+            "store": "sqlite" if not str(db).startswith("postgres") else "postgresql",
             "started": time.strftime("%Y-%m-%dT%H:%M:%S")}
 
 
@@ -227,7 +244,7 @@ def print_report(r: dict) -> None:
                   "p95_ms": r["latency_ms_p95"], "p99_ms": r["latency_ms_p99"], "errors": r["errors"],
                   "carts_consistent": f"{c['sessions_consistent']}/{c['sessions']}",
                   "acked_items": c["acknowledged_items"], "turns_not_stored": c["answered_turns_not_stored"]}],
-                title="load test (HTTP API on 127.0.0.1)")
+                title=f"load test (HTTP API on 127.0.0.1, {r.get('store', 'sqlite')} store)")
 
 
 def default_index() -> str:
@@ -247,6 +264,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--max-seconds", type=float, default=600.0, help="stop driving after this long")
     p.add_argument("--request-timeout", type=float, default=180.0)
     p.add_argument("--out", default=None)
+    p.add_argument("--store", default=None, help="session store: SQLite path (default: a temp file), "
+                                                 "postgresql:// URL, or 'pgserver' (a throw-away local Postgres)")
     p.add_argument("--db", default=None, help=argparse.SUPPRESS)
     p.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     args = p.parse_args(argv)

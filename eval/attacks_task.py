@@ -34,12 +34,13 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from assistant.llm.scripted import ScriptedBackend
+from assistant.tools import TOOLS
 from eval.harness import Case, print_table, run_task, write_results
 
-CATEGORIES = ("exfiltration", "price_change", "fake_discount", "tool_misuse", "prompt_leak", "control")
+CATEGORIES = ("exfiltration", "price_change", "fake_discount", "tool_misuse", "prompt_leak", "abusive_quantity",
+              "jailbreak", "person_data", "control")
 VECTORS = ("user", "session", "description", "review", "title")
-_TOOL_NAMES = ("search_products", "get_product", "compare_products", "review_sentiment_summary", "recommend",
-               "predict_order_intent", "add_to_cart", "order_status")
+_TOOL_NAMES = tuple(TOOLS)
 
 
 # ---- the suite -----------------------------------------------------------------------------------
@@ -202,7 +203,8 @@ def prompt_windows() -> set[str]:
 
     # the first line says what the assistant can do, which it tells every shopper who asks: not a secret
     texts = [prompts.render(f"system_{lang}.md", store_name="the demo store").split("\n", 1)[1] for lang in ("en", "zh")]
-    texts.append(prompts.render("router.md", shown=""))
+    texts += [prompts.render(name) for name in ("parse.md", "lead_en.md", "full_en.md", "lead_zh.md", "full_zh.md")]
+    texts.append(prompts.render("agent.md", store_name="the demo store", shown="", allowed=""))
     out: set[str] = set()
     for text in texts:
         for line in text.splitlines():
@@ -256,9 +258,12 @@ class AttackTask:
 
     def _victim_setup(self) -> None:
         """The victim has a saved cart in the same assistant (and orders in the store)."""
+        from assistant.tools import TOOLS
+
         a = self.assistant
         session = a.new_session(self.roles.victim)
-        a.turn(session, f"add {self.roles.victim_cart} to my cart")
+        # through the cart tool itself, so that the setup does not depend on the model under attack
+        TOOLS["add_to_cart"](a.tool_context(session), {"product_id": self.roles.victim_cart, "quantity": 1})
         if self.roles.victim_cart not in session.cart:
             raise RuntimeError(f"victim setup failed: {self.roles.victim_cart} not in the victim's cart")
         self.roles.victim_session = session.session_id
@@ -334,11 +339,15 @@ def aggregate(per_case: list[dict], outputs: list[Any]) -> dict[str, Any]:
 # ---- running it ----------------------------------------------------------------------------------
 
 def make_assistant(index, backend, router: str, sessions_path: str | Path):
-    from assistant.engine import Assistant, AssistantConfig
+    """The assistant under attack. Router "llm" with a model: the model chooses the tools (agent mode) and
+    phrases every answer, the strongest position a hijacked model can have."""
+    from assistant.app import build_assistant
     from assistant.persistence import SessionStore
 
-    config = AssistantConfig(router=router, store_name="the demo store")
-    return Assistant(index, backend, config=config, sessions=SessionStore(sessions_path))
+    style = "full" if backend is not None and router in ("llm", "agent") else None
+    router = "agent" if backend is not None and router == "llm" else router
+    return build_assistant(index, backend, "scripted" if backend is not None else None, router, style,
+                           SessionStore(sessions_path))
 
 
 def run_attacks(index, roles: Roles, cases: list[Case], backend, router: str, sessions_path: str | Path,

@@ -27,9 +27,12 @@ import numpy as np
 
 from eval.harness import mean_metrics, print_table, write_results
 
+# a name ending in `_s` is a duration (lower is better) unless it is a rate (`tok_s`, `per_s`)
 LOWER_IS_BETTER = re.compile(r"violation|latency|_ms(_|$)|error|false_claim|forbidden|rmse|mae|loss|perplexity|"
-                             r"turns_to|_seconds|memory|_mb$|_gb$", re.I)
-TIMING = re.compile(r"latency|_ms(_|$)|tokens_per_s|_seconds|_s$|ttft", re.I)
+                             r"over_refusal|inverted|unsupported|turns_to|_seconds|memory|_mb(_|$)|_gb(_|$)|rss|ttft|"
+                             r"(?<!tok)(?<!per)_s(_|$)", re.I)
+TIMING = re.compile(r"latency|_ms(_|$)|tokens_per_s|per_s(_|$)|tok_s(_|$)|_seconds|_s$|_s_|ttft|rss|_mb(_|$)",
+                    re.I)
 COUNT = re.compile(r"^n(_|$)|_count$|^count", re.I)
 N_BOOT = 1000
 
@@ -173,7 +176,7 @@ def _num(v: Any) -> float:
 
 
 def compare(a: dict[str, Any], b: dict[str, Any], tolerance: float = 0.02, timing: bool = False,
-            n_boot: int = N_BOOT) -> list[Delta]:
+            n_boot: int = N_BOOT, relative_tolerance: float = 0.10) -> list[Delta]:
     ha, hb = headline(a), headline(b)
     metrics = [m for m in ha if m in hb]
     cis = bootstrap(a, b, metrics, n_boot) if a.get("per_case") and b.get("per_case") else {}
@@ -184,18 +187,18 @@ def compare(a: dict[str, Any], b: dict[str, Any], tolerance: float = 0.02, timin
             d.lo, d.hi = cis[m]
         else:
             d.note = "no per-case data"
-        d.verdict = verdict(d, tolerance, timing)
+        d.verdict = verdict(d, tolerance, timing, relative_tolerance)
         out.append(d)
     return out
 
 
-def verdict(d: Delta, tolerance: float, timing: bool) -> str:
+def verdict(d: Delta, tolerance: float, timing: bool, relative_tolerance: float = 0.10) -> str:
     sign = -1.0 if LOWER_IS_BETTER.search(d.metric) else 1.0
     if d.lo is not None:  # the interval in "better" units: above zero is better
         g_lo, g_hi = sorted((sign * d.lo, sign * d.hi))
         worse, better = g_hi < 0, g_lo > 0
     else:
-        limit = tolerance if max(abs(d.a), abs(d.b)) <= 1.0 else 0.10 * max(abs(d.a), 1e-9)
+        limit = tolerance if max(abs(d.a), abs(d.b)) <= 1.0 else relative_tolerance * max(abs(d.a), 1e-9)
         worse, better = sign * d.delta < -limit, sign * d.delta > limit
     if worse:
         return "REGRESSION" if timing or not TIMING.search(d.metric) else "slower (timing)"
@@ -217,6 +220,8 @@ def describe(path: str, r: dict[str, Any]) -> str:
     if meta.get("backend"):
         bits.append(f"backend {meta['backend']}" + (f" {meta['model']}" if meta.get("model") else ""))
     bits.append(f"{len(r.get('per_case') or [])} per-case rows" if r.get("per_case") else "no per-case data")
+    if meta.get("load_start") is not None:  # speed figures depend on what else ran (benchmarks/benchrun.py)
+        bits.append(f"load average {meta['load_start']} -> {meta.get('load_end')}")
     return ", ".join(bits)
 
 
@@ -227,6 +232,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tolerance", type=float, default=0.02,
                    help="without per-case data: the absolute change of a 0-1 metric that counts (others: 10%%)")
     p.add_argument("--timing", action="store_true", help="count slower latency as a regression too")
+    p.add_argument("--relative-tolerance", type=float, default=0.10,
+                   help="without per-case data: the relative change of any other metric that counts")
     p.add_argument("--bootstrap", type=int, default=N_BOOT, help="bootstrap resamples")
     p.add_argument("--out", default=None, help="also write the comparison as JSON")
 
@@ -236,7 +243,7 @@ def main(args: argparse.Namespace) -> int:
     if task_of(a) != task_of(b):
         print(f"warning: comparing different tasks ({task_of(a)} vs {task_of(b)})")
     print(f"A = {describe(args.a, a)}\nB = {describe(args.b, b)}")
-    deltas = compare(a, b, args.tolerance, args.timing, args.bootstrap)
+    deltas = compare(a, b, args.tolerance, args.timing, args.bootstrap, args.relative_tolerance)
     if not deltas:
         print("no numeric metric in common")
         return 2

@@ -4,7 +4,10 @@ Cases are JSONL queries (`qid`, `query`, optional `filters`, `relevant` {product
 Metrics per DESIGN.md: ndcg@10 (gain = grade), recall@10 (grade >= 1, denominator capped at 10),
 recall@1, recall@5, mrr@10, filter_violation_rate (unknown rating = violation), latency_ms_p50.
 With --no-filters only the query text reaches the system: constraints stated in the words are
-extracted the way the assistant does it (assistant.constraints), the gold filters are not given.
+read the way the assistant reads them, the gold filters are not given; this is the headline figure (with
+filters given, violations are 0 by construction: search applies them). It adds `constraint_accuracy` (queries
+whose price and rating limits were read exactly as the gold filters state them) and `inverted_constraints`
+(a stated maximum read as a minimum or the reverse).
 """
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from typing import Any, Sequence
 
 from eval.harness import Case, percentile, print_table, run_meta, run_task, write_results
 from retrieval.filters import Filters
+from retrieval.text import has_cjk
 
 K = 10
 
@@ -31,7 +35,7 @@ def load_queries(path: str | Path) -> list[Case]:
                 q = json.loads(line)
                 cases.append(Case(id=str(q["qid"]), input={"query": q["query"], "filters": q.get("filters") or {}},
                                   expected={str(k): float(v) for k, v in q["relevant"].items()},
-                                  meta={"lang": "zh" if any("\u4e00" <= c <= "\u9fff" for c in q["query"]) else "en"}))
+                                  meta={"lang": "zh" if has_cjk(q["query"]) else "en"}))
             except (KeyError, json.JSONDecodeError) as e:
                 raise ValueError(f"{path}:{n}: bad query line ({e})") from e
     return cases
@@ -81,25 +85,64 @@ class RetrievalTask:
             t0 = time.perf_counter()
             hits = self.index.search(text, filters, k=K, mode=self.mode)
             out.append({"ids": [h.product_id for h in hits], "ms": (time.perf_counter() - t0) * 1e3,
-                        "products": [h.product for h in hits]})
+                        "products": [h.product for h in hits], "filters": filters})
         return out
 
     def evaluate(self, case: Case, output: dict[str, Any]) -> dict[str, float]:
         ranked, grades = output["ids"], case.expected
         gold = Filters.from_dict(case.input["filters"])
         violations = sum(1 for p in output["products"] if not gold.matches(p))
-        return {"ndcg@10": ndcg_at(ranked, grades), "recall@10": recall_at(ranked, grades, 10),
-                "recall@1": recall_at(ranked, grades, 1), "recall@5": recall_at(ranked, grades, 5),
-                "mrr@10": mrr_at(ranked, grades), "violations": violations, "returned": len(ranked),
-                "latency_ms": output["ms"]}
+        row = {"ndcg@10": ndcg_at(ranked, grades), "recall@10": recall_at(ranked, grades, 10),
+               "recall@1": recall_at(ranked, grades, 1), "recall@5": recall_at(ranked, grades, 5),
+               "mrr@10": mrr_at(ranked, grades), "violations": violations, "returned": len(ranked),
+               "latency_ms": output["ms"]}
+        if not self.use_filters:
+            row.update(constraint_reading(case.input["filters"], output.get("filters") or {}))
+        return row
+
+
+LIMITS = ("max_price", "min_price", "min_rating")
+
+
+def _same(a, b) -> bool:
+    return a is not None and b is not None and abs(float(a) - float(b)) <= 0.01 * max(abs(float(a)), 1e-9)
+
+
+def constraint_reading(gold: dict[str, Any], read: dict[str, Any]) -> dict[str, int]:
+    """How the limits read from the words compare with the gold filters: exact (`constraint_ok`, over the
+    queries whose gold states a limit) and inverted (a max read as a min or the reverse)."""
+    inverted = sum(1 for key, other in (("max_price", "min_price"), ("min_price", "max_price"))
+                   if key in gold and _same(gold[key], read.get(other)) and not _same(gold[key], read.get(key)))
+    row = {"inverted": inverted}
+    if any(k in gold for k in LIMITS) or any(k in read for k in LIMITS):
+        row["constraint_ok"] = int(all(_same(gold[k], read.get(k)) if k in gold else k not in read for k in LIMITS))
+    return row
 
 
 def aggregate(per_case: list[dict], outputs: list[Any]) -> dict[str, float]:
     returned = sum(r["returned"] for r in per_case)
+    read = [r["constraint_ok"] for r in per_case if "constraint_ok" in r]
     return {"filter_violation_rate": sum(r["violations"] for r in per_case) / max(returned, 1),
+            "constraint_accuracy": sum(read) / len(read) if read else None,
+            "inverted_constraints": sum(r.get("inverted", 0) for r in per_case),
             "latency_ms_p50": percentile([r["latency_ms"] for r in per_case], 50),
             "latency_ms_p99": percentile([r["latency_ms"] for r in per_case], 99),
             "n_queries": len(per_case)}
+
+
+def words_reader(index):
+    """(query, filters) as the assistant reads a message without a model: what --no-filters gives search."""
+    from assistant.session import Session
+    from assistant.understand import Understander
+
+    understander = Understander(index, router="plan")
+
+    def read(text: str) -> tuple[str, dict]:
+        u = understander.read(text, Session())
+        filters = {k: v for k, v in u.filters.items() if k in ("max_price", "min_price", "min_rating", "brand")}
+        return u.query or text, filters
+
+    return read
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -110,8 +153,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, help="results JSON")
 
 
-KEYS = ["ndcg@10", "recall@10", "recall@1", "recall@5", "mrr@10", "filter_violation_rate", "latency_ms_p50",
-        "n_queries"]
+KEYS = ["ndcg@10", "recall@10", "recall@1", "recall@5", "mrr@10", "filter_violation_rate", "constraint_accuracy",
+        "inverted_constraints", "latency_ms_p50", "n_queries"]
 
 
 def main(args: argparse.Namespace) -> int:
@@ -120,18 +163,8 @@ def main(args: argparse.Namespace) -> int:
     index = ProductIndex.load(args.index)
     cases = load_queries(args.queries)
     extractor = None
-    if args.no_filters:  # the assistant's own reading of the words: constraints out, need in
-        from assistant.planner import Planner
-
-        planner = Planner(index)
-
-        def extractor(text: str) -> tuple[str, dict]:
-            from assistant import constraints as cons
-
-            c = cons.extract(text, planner.brands, planner.categories)
-            c.brand = planner._brand(text, c.brand)
-            filters = {k: v for k, v in c.filters().items() if k != "category"}
-            return planner._query_text(text, c) or text, filters
+    if args.no_filters:  # the assistant's own reading of the words (rules and slots, no model): limits out, need in
+        extractor = words_reader(index)
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     results, rows = {}, []
     for mode in modes:

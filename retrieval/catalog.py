@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import math
 import re
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
+from retrieval.text import cjk_count
 from retrieval.schema import Product, Review
 from retrieval.store import Store
 
@@ -97,7 +99,8 @@ def parse_number(value: Any) -> float | None:
 
 
 def _lang_of(text: str) -> str:
-    cjk = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
+    """A product text's language: Chinese when a sixth of it is Chinese (titles mix in brand names and units)."""
+    cjk = cjk_count(text)
     return "zh" if cjk >= max(2, len(text) * 0.15) else "en"
 
 
@@ -123,6 +126,9 @@ class _RowBuilder:
             price = parse_price(row.get("price"))
         except ValueError as e:
             self.issue(line, "rejected", f"product {pid}: non-numeric price ({e})")
+            return None
+        if price is None and "price" in row:  # the catalog has prices: a product without one cannot be sold
+            self.issue(line, "rejected", f"product {pid}: required field price is empty")
             return None
         if price is not None and price < 0:
             self.issue(line, "rejected", f"product {pid}: negative price {price}")
@@ -200,13 +206,43 @@ def _decode(path: Path) -> tuple[str, list[int]]:
     return data.decode("utf-8", errors="replace"), bad_lines
 
 
-def _read_csv(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+def _read_csv(path: Path, builder: _RowBuilder) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Records of a CSV file with the line each starts on. Structural damage is reported, never loaded: a
+    record whose field count differs from the header's, and a quote left open that swallows the lines after
+    it (those lines are then read again as rows of their own)."""
     text, _ = _decode(path)
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    start = 2
-    for row in reader:
-        yield start, row
-        start = reader.line_num + 1
+    lines = io.StringIO(text, newline="").readlines()
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is None:
+        raise CatalogError(f"{path}: the file is empty (no header, no products)")
+    header = next(csv.reader([lines[first]]))
+    i = first + 1
+    while i < len(lines):
+        if not lines[i].strip():
+            i += 1
+            continue
+        reader = csv.reader(itertools.islice(lines, i, None))
+        row = next(reader)
+        used = reader.line_num
+        problem = _structure_problem(row, len(header), lines[i + 1:i + used], i + 1)
+        if problem:
+            builder.report.rows_read += 1
+            builder.issue(i + 1, "rejected", problem)
+            i += 1 if used > 1 else used  # the lines a broken quote swallowed are read again
+            continue
+        yield i + 1, dict(zip(header, row))
+        i += used
+
+
+def _structure_problem(row: list[str], width: int, swallowed: list[str], line: int) -> str | None:
+    """Why a CSV record cannot be trusted, or None: wrong field count, or an open quote that ran over rows."""
+    if swallowed and (len(row) != width or any(len(next(csv.reader([s]), [])) == width for s in swallowed)):
+        return (f"a quote opened on line {line} is not closed before line {line + len(swallowed)}: the record "
+                f"swallowed {len(swallowed)} more line(s) ({len(row)} fields; the header has {width})")
+    if len(row) != width:
+        return f"{len(row)} fields where the header has {width}" + (" (a comma inside an unquoted value?)"
+                                                                   if len(row) > width else "")
+    return None
 
 
 def _read_jsonl(path: Path, builder: _RowBuilder) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -283,7 +319,7 @@ def load_catalog(path: str | Path | None, fmt: str | None = None, mapping: dict[
     if fmt == "amazon_in":
         _load_amazon_in(path, store, builder)
     else:
-        rows = {"csv": lambda: _read_csv(path), "jsonl": lambda: _read_jsonl(path, builder),
+        rows = {"csv": lambda: _read_csv(path, builder), "jsonl": lambda: _read_jsonl(path, builder),
                 "parquet": lambda: _read_parquet(path)}[fmt]()
         for line, raw in rows:
             report.rows_read += 1
@@ -296,10 +332,20 @@ def load_catalog(path: str | Path | None, fmt: str | None = None, mapping: dict[
 def _finish(store: Store, report: IngestReport, path: Path, strict: bool) -> tuple[Store, IngestReport]:
     report.products, report.reviews = len(store.products), len(store.reviews)
     report.issues.sort(key=lambda i: i.line)
-    if strict and report.issues:
-        raise CatalogError(f"{len(report.issues)} problem rows in {path} (--strict):\n"
-                           + "\n".join(str(i) for i in report.issues))
+    if not store.products:
+        raise CatalogError(_no_products(path, report))
+    bad = [i for i in report.issues if i.action in ("rejected", "repaired")]
+    if strict and bad:  # merged duplicates are how some formats list reviews: not a problem row
+        raise CatalogError(f"{len(bad)} problem rows in {path} (--strict):\n" + "\n".join(str(i) for i in bad))
     return store, report
+
+
+def _no_products(path: Path, report: IngestReport) -> str:
+    if report.rows_read == 0:
+        return f"{path}: no products: the file has a header but no rows"
+    first = report.issues[0] if report.issues else None
+    return (f"{path}: no products: all {report.rows_read} rows were rejected"
+            + (f"; the first one: {first}" if first else ""))
 
 
 AMAZON_IN_MAP = {"product_id": "product_id", "title": "product_name", "category": "category",
@@ -309,7 +355,7 @@ AMAZON_IN_MAP = {"product_id": "product_id", "title": "product_name", "category"
 
 def _load_amazon_in(path: Path, store: Store, builder: _RowBuilder) -> None:
     seen_reviews: set[tuple[str, str]] = set()
-    for line, raw in _read_csv(path):
+    for line, raw in _read_csv(path, builder):
         builder.report.rows_read += 1
         row = _apply_map(raw, AMAZON_IN_MAP)
         row["description"] = " ".join(s.strip() for s in str(row.get("description") or "").split("|") if s.strip())

@@ -293,9 +293,12 @@ def _make_product(rng: random.Random, number: int, cat: Category, brand_bias: di
     price, list_price, u = _prices(rng, cat, tier)
     model = _model_name(rng, brand, used_models)
     title, desc = _texts(rng, cat, brand, model, kind, attrs, lang)
+    other = "en" if lang == "zh" else "zh"  # its own generator: the store's main sequence stays as it was
+    other_title = _texts(random.Random(number), cat, brand, model, kind, attrs, other)[0]
     product = Product(product_id=f"P{number:04d}", title=title, description=desc, category=list(cat.path),
                       brand=brand, price=price, currency="INR", list_price=list_price,
-                      image_url=f"https://placehold.co/300x300?text={quote(brand)}", attributes=attrs, lang=lang)
+                      image_url=f"https://placehold.co/300x300?text={quote(brand)}", attributes=attrs, lang=lang,
+                      titles={other: other_title})
     return DemoProduct(product, cat, tier, _qualities(rng, cat, brand_bias[brand], tier, u))
 
 

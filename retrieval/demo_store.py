@@ -120,4 +120,6 @@ def build_demo_store(seed: int = 0, n_products: int = 500, n_users: int = 200) -
     conversations = generate_conversations(rng("support"), users, orders, catalog, _viewed(interactions))
     return Store(products=catalog, reviews=reviews, users=user_by_id, friendships=friendships,
                  interactions=interactions, orders={o.order_id: o for o in orders}, policy=store_policy(),
-                 conversations=conversations, name="demo")
+                 conversations=conversations, name="demo", currency="INR",
+                 # the demo shop's configured conversion rates (₹ per unit), fixed so the demo is repeatable
+                 exchange_rates={"USD": 83.0, "EUR": 90.0, "CNY": 11.5, "GBP": 105.0})

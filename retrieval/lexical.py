@@ -92,6 +92,10 @@ class LexicalIndex:
         match = difflib.get_close_matches(token, candidates, n=1, cutoff=0.8)
         return match[0] if match else token
 
+    def knows(self, token: str, exact: bool = False) -> bool:
+        """Whether a query token is a word of the indexed products (after typo correction unless `exact`)."""
+        return (token if exact else self.correct(token)) in self._vocab
+
     def query_tokens(self, query: str) -> list[str]:
         return [self.correct(t) for t in tokenize(query)]
 

@@ -30,6 +30,7 @@ class Product:
     image_url: str = ""
     attributes: dict[str, Any] = field(default_factory=dict)
     lang: str = "en"
+    titles: dict[str, str] = field(default_factory=dict)  # the title in other languages ({"en": ...}), shown only
 
     def search_text(self, max_description_chars: int | None = None) -> str:
         """Text used for lexical and dense indexing: title, brand, category, description."""

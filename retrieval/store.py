@@ -39,6 +39,9 @@ class Store:
     # Customer-service conversations for the agent console: {"conversation_id", "user_id", "messages": [...]}
     conversations: list[dict[str, Any]] = field(default_factory=list)
     name: str = "store"
+    currency: str = "INR"  # the currency every price is in
+    # store currency per unit of another currency ({"USD": 83.0}); a foreign amount with no rate is asked about
+    exchange_rates: dict[str, float] = field(default_factory=dict)
 
     # ---- relations -------------------------------------------------------------------------
     def reviews_of(self, product_id: str) -> list[Review]:
@@ -74,7 +77,8 @@ class Store:
         write_jsonl(directory / FILES["orders"], self.orders.values())
         write_jsonl(directory / FILES["conversations"], self.conversations)
         (directory / "policy.md").write_text(self.policy, encoding="utf-8")
-        (directory / "store.json").write_text(json.dumps({"name": self.name}), encoding="utf-8")
+        (directory / "store.json").write_text(json.dumps({"name": self.name, "currency": self.currency,
+                                                          "exchange_rates": self.exchange_rates}), encoding="utf-8")
 
     @classmethod
     def load(cls, directory: Path) -> "Store":
@@ -99,4 +103,6 @@ class Store:
             conversations=list(rows("conversations")),
             policy=policy_path.read_text(encoding="utf-8") if policy_path.exists() else "",
             name=meta.get("name", directory.name),
+            currency=meta.get("currency", "INR"),
+            exchange_rates={k: float(v) for k, v in (meta.get("exchange_rates") or {}).items()},
         )

@@ -228,3 +228,69 @@ def test_refund_is_escalated_only_past_the_policy_timeline(store):
              for c in returned}
     angry = [c["conversation_id"] for c in returned if c["mood"] == "angry"]  # the demo writes them past a week
     assert angry and all("follow_up" in kinds[cid][:2] for cid in angry)
+
+
+def test_an_upset_customer_gets_an_apology_first_a_calm_one_a_plain_answer(store):
+    conv = conversation(store, "cancel_order", "en")
+    angry = {**conv, "messages": [{"role": "customer", "text": conv["messages"][-1]["text"] + " NOW. Ridiculous!"}]}
+    upset = suggest_replies(store, angry, analyse_conversation(store, angry, models(store, {"cancel_order": 0.9},
+                                                                                     tone=-0.7)))
+    assert re.search(r"\bsorry\b", upset[0].text, re.I), upset[0].text
+    calm = suggest_replies(store, conv, analyse_conversation(store, conv, models(store, {"cancel_order": 0.9})))
+    assert not re.search(r"\bsorry\b", calm[0].text, re.I), calm[0].text
+
+
+def test_a_passed_eta_is_never_given_as_an_estimate(store):
+    today = max(o.updated_at for o in store.orders.values())[:10]
+    late = [c for c in store.conversations if c.get("order_id") and store.orders[c["order_id"]].status == "shipped"
+            and store.orders[c["order_id"]].estimated_delivery < today]
+    assert late
+    for conv in late:
+        eta = store.orders[conv["order_id"]].estimated_delivery
+        a = analyse_conversation(store, conv, models(store, {"track_order": 0.9}))
+        for s in suggest_replies(store, conv, a):
+            assert f"arrive by {eta}" not in s.text and f"预计{eta}" not in s.text, s.text
+
+
+def test_chinese_suggestions_write_order_statuses_in_chinese(store):
+    quoted = [ln.text for ln in policy_lines(store.policy)]
+    convs = [c for c in store.conversations if c["lang"] == "zh" and c.get("order_id")]
+    for conv in convs:
+        family = {"cancel_order": "cancel_order", "refund": "get_refund"}.get(conv["topic"], "track_order")
+        for s in suggest_replies(store, conv, analyse_conversation(store, conv, models(store, {family: 0.9}))):
+            text = s.text
+            for q in quoted:
+                text = text.replace(q, "")
+            assert not re.search(r"processing|shipped|delivered|returned", text), s.text
+
+
+def test_the_intent_model_reads_placeholders_not_names_numbers_or_ids(store):
+    from assistant.agent_assist import classifier_text
+
+    conv = next(c for c in store.conversations if c["topic"] == "order_tracking" and c["lang"] == "zh"
+                and len(c["messages"]) > 1)
+    order, product = store.orders[conv["order_id"]], store.products[conv["product_id"]]
+    text = classifier_text(conv, store)
+    assert order.order_id not in text and order.tracking_number not in text and "{{Order Number}}" in text
+    assert "{{Tracking Number}}" in text and "{{Product}}" in text and product.title.split()[1] not in text
+    pid = next(iter(store.products))
+    asked = {"conversation_id": "X3", "user_id": None, "messages": [{"role": "customer", "text": f"{pid}防水吗？"}]}
+    assert classifier_text(asked, store).startswith("{{Product}}")
+
+
+def test_phrasing_keeps_the_drafts_when_the_llm_misses_its_time_limit():
+    import threading
+
+    from assistant.agent_assist import phrase_all
+
+    drafts = [Suggestion(f"Order O1057{i} shipped.", [], "answer") for i in range(3)]
+    release = threading.Event()
+    slow = ScriptedBackend([lambda m, t: release.wait(30) and "Order O10570 is on its way."] * 3)
+    try:
+        late = phrase_all(drafts, slow, "en", limit_s=0.5)
+    finally:
+        release.set()
+    assert late.timed_out and late.suggestions == drafts and late.phrased == 0 and "did not finish" in late.note()
+    fast = phrase_all(drafts, ScriptedBackend(["Good news: order O10570 has shipped!"]), "en", limit_s=30)
+    assert not fast.timed_out and fast.phrased == 1 and fast.suggestions[0].phrased
+    assert [s.text for s in fast.suggestions[1:]] == [d.text for d in drafts[1:]]

@@ -29,7 +29,9 @@ def test_the_suite_covers_vectors_categories_and_both_languages():
     assert len(attacks) >= 50
     assert len({c.id for c in cases}) == len(cases)
     assert Counter(c.input["category"] for c in attacks).keys() == {
-        "exfiltration", "price_change", "fake_discount", "tool_misuse", "prompt_leak"}
+        "exfiltration", "price_change", "fake_discount", "tool_misuse", "prompt_leak", "abusive_quantity",
+        "jailbreak", "person_data"}
+    assert sum(c.input.get("variety") == "hinglish" for c in attacks) >= 5
     assert {c.input["vector"] for c in attacks} == {"user", "session", "description", "review", "title"}
     langs = Counter(c.meta["lang"] for c in attacks)
     assert langs["en"] >= 20 and langs["zh"] >= 15
@@ -69,15 +71,17 @@ def test_no_attack_succeeds(attack_env, backend, tmp_path):
 def test_the_suite_detects_attacks_when_the_defences_are_off(attack_env, tmp_path, monkeypatch):
     """Without the guard, the data filter, the tool policy and the grounding gate, most attacks succeed:
     the success criteria are not vacuous."""
-    import assistant.engine as engine
-    from assistant import guard, tools
+    import assistant.agent as agent
+    from assistant import guard, rules, tools
     from assistant.grounding import Grounding
+    from assistant.tools import TOOLS
 
     monkeypatch.setattr(guard, "check", lambda *a, **k: None)
     monkeypatch.setattr(guard, "neutralise", lambda value, key="": value)
     monkeypatch.setattr(guard, "strip_instructions", lambda text: text)
     monkeypatch.setattr(tools, "strip_instructions", lambda text: text)
-    monkeypatch.setattr(engine, "allowed_tools", lambda plan: set(engine.ROUTER_TOOLS))
+    monkeypatch.setattr(agent, "allowed_tools", lambda u: set(TOOLS))
+    monkeypatch.setattr(rules, "first_rule", lambda text: None)
     monkeypatch.setattr(Grounding, "check", lambda self, sentence: [])
     cases, roles, index = attack_env
     res = run_attacks(index, roles, cases, AdversaryBackend(), "llm", tmp_path / "s.db", progress=False)

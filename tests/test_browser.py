@@ -2,81 +2,31 @@
 
 The app runs as `shopassist serve` in a subprocess on 127.0.0.1 (templated replies, backend none) over a
 small demo index; one more test runs the real default CPU model end to end (`--backend llamacpp --model
-qwen0.5b`). Screenshots go to docs/screenshots/ (shopper, cart, chinese, agent_console).
+qwen0.5b`). The tests write nothing into the repository: the README's screenshots come from
+docs/make_screenshots.py, which drives the same app. Skipped when Debian's chromium is absent.
 """
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.test_api import ROOT, demo_index_dir, free_port
+from tests.browser_app import ARGS, App, ask, chromium_path, last_reply, new_page, open_conversation, pick_persona
+from tests.test_api import demo_index_dir
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
-SHOTS = ROOT / "docs" / "screenshots"
+pytestmark = pytest.mark.slow  # a browser and an app server per module: run by .ci/run
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
-def ensure_chromium() -> str:
-    if Path(CHROMIUM).exists():
-        return CHROMIUM
-    if os.geteuid() == 0 and shutil.which("apt-get"):
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], env=env, capture_output=True, timeout=1200)
-        if not Path(CHROMIUM).exists():
-            subprocess.run(["apt-get", "update", "-qq"], env=env, capture_output=True, timeout=600)
-            subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], env=env, capture_output=True, timeout=1200)
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed (apt-get install chromium) and could not be installed here")
-    return CHROMIUM
-
-
-class App:
-    """`shopassist serve` in a subprocess, on a free port; its output is kept for failure messages."""
-
-    def __init__(self, index_dir: Path, *backend: str, timeout_s: float = 300):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/"
-        self.log = open(Path(index_dir).parent / f"serve-{self.port}.log", "w+")
-        env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1"}
-        self.proc = subprocess.Popen([sys.executable, "-m", "ui.cli", "serve", "--index", str(index_dir), *backend,
-                                      "--host", "127.0.0.1", "--port", str(self.port)], cwd=ROOT, env=env,
-                                     stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.time() + timeout_s
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"the app exited ({self.proc.returncode}):\n{self.output()}")
-            try:
-                if httpx.get(self.url, timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(1)
-        self.close()
-        raise RuntimeError(f"the app did not answer within {timeout_s:.0f} s:\n{self.output()}")
-
-    def output(self) -> str:
-        self.log.flush()
-        self.log.seek(0)
-        return self.log.read()[-4000:]
-
-    def close(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        self.log.close()
+def require_chromium() -> str:
+    path = chromium_path()
+    if path is None:
+        pytest.skip("Debian's chromium is not installed (install.sh installs it: apt-get install chromium); "
+                    "the browser tests need it")
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +43,7 @@ def app(index_dir):
 
 @pytest.fixture(scope="module")
 def browser():
-    path = ensure_chromium()
+    path = require_chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -104,37 +54,9 @@ def browser():
 
 @pytest.fixture()
 def page(browser, app):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    # product images live on the internet: fail them all, so the placeholder fallback is what is tested
-    page.route(re.compile(r"^https?://(?!127\.0\.0\.1)"), lambda route: route.abort())
-    page.goto(app.url)
-    page.wait_for_selector("#shopper-input textarea")
+    page = new_page(browser, app.url)  # product images live on the internet: they fail, the placeholder shows
     yield page
-    context.close()
-
-
-def ask(page, text: str, wait_for: str | None = None) -> None:
-    """Send a message and wait for the turn to finish and its product cards to render."""
-    turn = int(page.get_attribute("#turn-status .sa-status", "data-turn"))
-    page.fill("#shopper-input textarea", text)
-    page.click("#shopper-send")
-    status = page.wait_for_selector(f"#turn-status .sa-status[data-turn='{turn + 1}']")
-    shown = status.get_attribute("data-products")
-    page.wait_for_function("(ids) => [...document.querySelectorAll('.sa-card')].map(e => e.dataset.productId)"
-                           ".join(',') === ids", arg=shown)
-    if wait_for:
-        page.wait_for_selector(wait_for)
-
-
-def shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / name), full_page=True)
-
-
-def last_reply(page) -> str:
-    return page.locator("#shopper-chat [data-testid='bot']").last.inner_text()
+    page.context.close()
 
 
 def test_ask_see_cards_add_to_cart_and_rate_the_reply(page, index_dir):
@@ -148,7 +70,6 @@ def test_ask_see_cards_add_to_cart_and_rate_the_reply(page, index_dir):
     page.wait_for_function("() => [...document.querySelectorAll('.sa-card img')].every(i => i.complete)")
     images = page.eval_on_selector_all(".sa-card img", "els => els.map(e => [e.naturalWidth, e.src.slice(0, 26)])")
     assert all(w > 0 and src.startswith("data:image/svg+xml") for w, src in images), images  # placeholder shown
-    shot(page, "shopper.png")
 
     pid = page.locator(".sa-card").first.get_attribute("data-product-id")
     page.locator(".sa-add").first.click()
@@ -158,7 +79,6 @@ def test_ask_see_cards_add_to_cart_and_rate_the_reply(page, index_dir):
     assert "add_to_cart" in page.inner_text("#shopper-chat")
     page.locator(".sa-add").first.click()
     page.wait_for_function("() => document.querySelector('#cart-panel').innerText.includes('(2)')")
-    shot(page, "cart.png")
 
     log = index_dir / "feedback.jsonl"
     seen = len(log.read_text().splitlines()) if log.exists() else 0
@@ -204,14 +124,8 @@ def test_chinese_question_gets_a_chinese_reply(page, index_dir):
     reply = last_reply(page)
     assert len(CJK.findall(reply)) >= 4, reply
     assert page.locator(".sa-add").first.inner_text().strip() == "加入购物车"
-    shot(page, "chinese.png")
 
 
-def pick_persona(page, label: str) -> None:
-    page.click("#persona input")
-    page.fill("#persona input", label)
-    page.get_by_role("option", name=re.compile(re.escape(label))).first.click()
-    page.wait_for_function(f"() => document.querySelector('#persona-panel').innerText.includes({json.dumps(label)})")
 
 
 def test_switching_persona_starts_a_new_session_and_changes_recommendations(page, index_dir):
@@ -239,9 +153,7 @@ def test_agent_console_insert_edit_and_send_a_suggestion(page, index_dir):
     store = Store.load(index_dir / "store")
     conv = next(c for c in store.conversations if c["topic"] == "order_tracking" and c["lang"] == "en")
     order = store.orders[conv["order_id"]]
-    page.click("#tab-agent-button")
-    page.locator("#agent-queue").get_by_text(conv["conversation_id"], exact=True).click()
-    page.wait_for_selector("#suggestion-0 .sa-suggestion", timeout=300_000)
+    open_conversation(page, conv["conversation_id"])
     analysis = page.inner_text("#agent-analysis")
     assert "Intent" in analysis and "Sentiment" in analysis and "Purchase propensity" in analysis
     assert order.order_id in page.inner_text("#agent-orders")
@@ -251,31 +163,26 @@ def test_agent_console_insert_edit_and_send_a_suggestion(page, index_dir):
     page.wait_for_function("() => document.querySelector('#agent-reply textarea').value.length > 20")
     inserted = page.input_value("#agent-reply textarea")
     assert order.order_id in inserted
-    shot(page, "agent_console.png")
     page.fill("#agent-reply textarea", inserted + " Anything else I can help with?")
     page.click("#agent-send")
     page.wait_for_function("() => document.querySelector('#agent-transcript').innerText.includes('Anything else I can help')")
     assert page.input_value("#agent-reply textarea") == ""
 
 
-@pytest.mark.slow
 def test_real_cpu_model_end_to_end(browser, index_dir):
     """The default backend (llama.cpp on CPU) with the small Qwen model: one short turn in the browser."""
     app = App(index_dir, "--backend", "llamacpp", "--model", "qwen0.5b", timeout_s=600)
     try:
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        page = context.new_page()
-        page.set_default_timeout(300_000)
-        page.goto(app.url)
-        page.wait_for_selector("#shopper-input textarea")
+        page = new_page(browser, app.url, timeout_ms=300_000)
         header = page.inner_text("body")
         assert "LLM: llamacpp" in header and "Warning" not in header, app.output()
+        assert "Qwen2.5-Coder-0.5B-Instruct Q4_K_M" in header and "qwen0.5b" not in header  # the file, not the alias
         ask(page, "power bank", ".sa-card")
         tokens = int(page.get_attribute("#turn-status .sa-status", "data-prompt-tokens"))
         assert tokens > 50, "the model was not called"  # the answer prompt went through llama.cpp
         reply = last_reply(page)
         assert reply.strip() and "Traceback" not in reply and "went wrong" not in reply
         assert re.search(r"power bank|₹|\d", reply, re.I), reply
-        context.close()
+        page.context.close()
     finally:
         app.close()

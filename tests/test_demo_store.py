@@ -8,7 +8,6 @@ import random
 import re
 import subprocess
 import sys
-import time
 from collections import Counter, defaultdict
 from datetime import datetime
 from pathlib import Path
@@ -21,6 +20,7 @@ from retrieval.demo_reviews import write_review
 from retrieval.demo_store import build_demo_store
 from retrieval.demo_support import POLICY_TERMS, TOPICS
 from retrieval.store import Store
+from tests.timing import Stopwatch
 
 ROOT = Path(__file__).resolve().parents[1]
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -66,9 +66,9 @@ def test_identical_across_processes_with_different_hash_seeds(store, tmp_path):
 
 
 def test_builds_fast():
-    t = time.perf_counter()
-    build_demo_store(seed=2)
-    assert time.perf_counter() - t < 5.0  # ~1 s on a 2-core laptop; the budget is 3 s, slack for busy CI
+    with Stopwatch() as sw:  # time waiting for a CPU (other jobs on the machine) is left out
+        build_demo_store(seed=2)
+    assert sw.seconds < 5.0, sw  # ~1 s on a 2-core laptop; the budget is 3 s
 
 
 def test_save_load_round_trip(store, tmp_path):

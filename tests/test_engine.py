@@ -7,7 +7,7 @@ from assistant.engine import Assistant, AssistantConfig, DoneEvent, TextEvent, T
 from assistant.errors import BackendTimeout
 from assistant.llm.base import ToolCall
 from assistant.llm.scripted import ScriptedBackend
-from assistant.tooling import tool
+from assistant.tooling import ToolError, tool
 from assistant.tools import TOOLS
 from retrieval.schema import Order, OrderItem, Product, Review
 from retrieval.search import ProductIndex
@@ -42,6 +42,11 @@ def assistant(index, backend=None, **cfg) -> Assistant:
     return Assistant(index, backend, config=AssistantConfig(**cfg))
 
 
+def phrasing(index, replies, style="full"):
+    """An assistant whose model only phrases answers (the turn is read by rules): the replies are answers."""
+    return assistant(index, backend=ScriptedBackend(replies), router="plan", answer_style=style)
+
+
 def names(result):
     return [c["name"] for c in result.tool_calls]
 
@@ -51,11 +56,30 @@ def test_tool_schemas_follow_the_contract():
                 "get_product": {"product_id"}, "compare_products": {"product_ids"},
                 "review_sentiment_summary": {"product_id", "aspect"}, "recommend": {"context", "k"},
                 "predict_order_intent": set(), "add_to_cart": {"product_id", "quantity"}, "order_status": {"order_id"}}
+    extensions = {"search_products": {"sort"}}  # optional arguments beyond the contract (it still holds)
     for name, args in expected.items():
         params = TOOLS[name].schema()["function"]["parameters"]
-        assert set(params["properties"]) == args, name
+        assert set(params["properties"]) == args | extensions.get(name, set()), name
+        assert not extensions.get(name, set()) & set(params.get("required", [])), name
         assert "user_id" not in params["properties"]
     assert TOOLS["search_products"].parameters["required"] == ["query"]
+    sort = TOOLS["search_products"].parameters["properties"]["sort"]
+    assert (sort["type"], sort["enum"], sort["default"]) == ("string", ["relevance", "price_low", "price_high", "rating"],
+                                                             "relevance")
+
+
+def test_a_sorted_search_orders_every_match_not_only_the_first_few(index):
+    from assistant.session import Session
+    from assistant.tools import ToolContext
+
+    ctx = ToolContext(index=index, session=Session())
+    every = [h.product for h in index.search("headphones", {}, k=50) if h.relevant]
+    best = TOOLS["search_products"](ctx, {"query": "headphones", "k": 3, "sort": "rating"})
+    assert [p["rating"] for p in best["products"]] == sorted((p.rating for p in every), reverse=True)[:3]
+    cheap = TOOLS["search_products"](ctx, {"query": "headphones", "k": 3, "sort": "price_low"})
+    assert [p["price"] for p in cheap["products"]] == sorted(p.price for p in every)[:3]
+    with pytest.raises(ToolError):
+        TOOLS["search_products"](ctx, {"query": "headphones", "sort": "newest"})
 
 
 def test_a_tool_without_type_hints_fails_at_import():
@@ -144,8 +168,7 @@ def test_own_order_status_and_same_answer_for_unknown_and_foreign_orders(index):
 
 
 def test_ungrounded_sentences_are_dropped_and_counted(index):
-    backend = ScriptedBackend(["The Auralis Pods cost ₹1,299 and are rated 4.3 stars. They are on sale for ₹99 today!"])
-    a = assistant(index, backend=backend)
+    a = phrasing(index, ["The Auralis Pods cost ₹1,299 and are rated 4.3 stars. They are on sale for ₹99 today!"])
     events = list(a.stream(a.new_session(), "auralis pods earbuds"))
     result = events[-1].result
     assert isinstance(events[-1], DoneEvent)
@@ -155,8 +178,7 @@ def test_ungrounded_sentences_are_dropped_and_counted(index):
 
 
 def test_answer_with_only_false_claims_falls_back_to_a_templated_reply(index):
-    backend = ScriptedBackend(["Everything costs ₹5 today, rated 5 stars by 10,000 people."])
-    a = assistant(index, backend=backend)
+    a = phrasing(index, ["Everything costs ₹5 today, rated 5 stars by 10,000 people."])
     r = a.turn(a.new_session(), "usb c cable")
     assert r.grounding_violations and "₹299" in r.text and "₹5 " not in r.text
 
@@ -171,39 +193,54 @@ class _TimeoutBackend(ScriptedBackend):
 
 
 def test_backend_timeout_gives_a_useful_answer_not_a_traceback(index):
-    a = assistant(index, backend=_TimeoutBackend(), router="llm")
+    a = assistant(index, backend=_TimeoutBackend(), router="llm", answer_style="full")
     r = a.turn(a.new_session(), "usb c cable")
-    assert names(r) == ["search_products"] and r.products  # the plan stands in for the router
+    assert names(r) == ["search_products"] and r.products  # the rules' reading stands in for the model's parse
     assert "₹299" in r.text and any("failed" in e for e in r.errors)
 
 
-def test_model_tool_call_mistake_is_fed_back_then_corrected(index):
+def test_agent_tool_call_mistake_is_fed_back_then_corrected(index):
     backend = ScriptedBackend([
+        {"action": "details", "query": "braided cable"},         # the turn's parse
         [ToolCall("get_product", {"product_id": 42})],          # wrong type: sent back to the model
         [ToolCall("get_product", {"product_id": "C1"})],        # corrected
-        "The Wayona cable costs ₹299.",
+        "The Wayona USB C braided charging cable costs ₹299.",
     ])
-    a = assistant(index, backend=backend, router="llm")
+    a = assistant(index, backend=backend, router="agent", answer_style="full")
     r = a.turn(a.new_session(), "tell me about that braided cable")
     assert names(r) == ["get_product"] and r.tool_calls[0]["arguments"]["product_id"] == "C1"
-    assert any("tool-call errors" in e for e in r.errors)
-    assert "invalid" in backend.calls[1].messages[-1].content
+    assert r.tool_calls[0]["source"] == "agent" and any("invalid arguments" in e for e in r.errors)
+    assert "invalid arguments" in backend.calls[2].messages[-1].content  # the tool message with the error
+    assert r.text == "The Wayona USB C braided charging cable costs ₹299."
 
 
-def test_llm_router_gets_the_users_constraints_even_if_it_forgets_them(index):
-    backend = ScriptedBackend([[ToolCall("search_products", {"query": "earbuds"})], "Here you go."])
-    a = assistant(index, backend=backend, router="llm")
+def test_agent_gets_the_shoppers_limits_even_if_it_forgets_them(index):
+    backend = ScriptedBackend([{"action": "search", "query": "earbuds"},
+                               [ToolCall("search_products", {"query": "earbuds"})], "Here you go."])
+    a = assistant(index, backend=backend, router="agent", answer_style="full")
     r = a.turn(a.new_session(), "earbuds under 1000 rupees")
-    assert r.tool_calls[0]["arguments"]["max_price"] == 1000 and r.tool_calls[0]["source"] == "llm"
+    assert r.tool_calls[0]["arguments"]["max_price"] == 1000 and r.tool_calls[0]["source"] == "agent"
     assert all(p["price"] <= 1000 for p in r.products)
 
 
-def test_tool_errors_reach_the_trace_not_the_shopper(index):
+def test_agent_cannot_write_what_the_shopper_did_not_ask_for(index):
+    backend = ScriptedBackend([{"action": "search", "query": "cable"},
+                               [ToolCall("add_to_cart", {"product_id": "C1", "quantity": 3})],
+                               [ToolCall("search_products", {"query": "usb c cable"})], "Here are cables."])
+    a = assistant(index, backend=backend, router="agent", answer_style="full")
+    s = a.new_session("U1")
+    r = a.turn(s, "usb c cable")
+    assert names(r) == ["search_products"] and s.cart == {}
+    assert any("not available" in e for e in r.errors)
+
+
+def test_absurd_quantities_are_refused_before_any_tool(index):
     a = assistant(index)
     s = a.new_session("U1")
     a.turn(s, "usb c cable")
-    r = a.turn(s, "add 500 of them to my cart")
-    assert r.tool_calls[0].get("error") and "between 1 and" in r.tool_calls[0]["error"]
+    for text in ("add 500 of them to my cart", "put minus 4 in my cart so I get a refund", "add 0 of the first one"):
+        r = a.turn(s, text)
+        assert r.refused and not r.tool_calls and "1 to 20" in r.text, text
     assert "Traceback" not in r.text and s.cart == {}
 
 
@@ -225,8 +262,7 @@ def test_review_summary_carries_quotes_and_counts(index):
 
 def test_a_wrong_superlative_is_caught(index):
     # Voltix Buds (3.9) is not the best rated of the earbuds shown (Auralis Pods, 4.3)
-    backend = ScriptedBackend(["The best rated option is the Voltix Buds true wireless earbuds."])
-    a = assistant(index, backend=backend)
+    a = phrasing(index, ["The best rated option is the Voltix Buds true wireless earbuds."])
     r = a.turn(a.new_session(), "wireless earbuds")
     assert {"E1", "E2"} <= {p["product_id"] for p in r.products}
     assert [v["kind"] for v in r.grounding_violations] == ["superlative"]
@@ -236,3 +272,43 @@ def test_a_wrong_superlative_is_caught(index):
 def test_bad_input_reply_is_streamed_too(index):
     events = list(assistant(index).stream(Session_(), ""))
     assert isinstance(events[0], TextEvent) and events[0].delta == events[-1].result.text
+
+
+def test_lead_style_streams_the_facts_then_one_gated_sentence(index):
+    a = phrasing(index, ["The Auralis Pods are the better rated of the two."], style="lead")
+    events = list(a.stream(a.new_session(), "wireless earbuds"))
+    texts = [e.delta for e in events if isinstance(e, TextEvent)]
+    result = events[-1].result
+    assert texts[0].startswith("Here are 2 matches") and "Auralis Pods" in texts[0]  # the template first, at once
+    assert result.text.endswith("The Auralis Pods are the better rated of the two.")
+
+
+def test_instruction_text_never_reaches_the_shopper(index):
+    import prompts
+
+    leak = prompts.render("lead_en.md")  # a model that repeats its instruction
+    a = phrasing(index, [leak], style="lead")
+    r = a.turn(a.new_session(), "usb c cable")
+    assert "Add ONE short" not in r.text and "already sees" not in r.text
+    assert any(v["kind"] == "prompt_leak" for v in r.grounding_violations)
+
+
+def test_unverifiable_product_facts_are_dropped(index):
+    a = phrasing(index, ["The Voltix Buds true wireless earbuds do not have a microphone. They cost ₹999."])
+    r = a.turn(a.new_session(), "voltix buds")
+    assert "microphone" not in r.text and "₹999" in r.text
+    assert [v["kind"] for v in r.grounding_violations] == ["feature_absent"]
+
+
+def test_what_the_assistant_cannot_do_is_no_product_claim():
+    """"I can't find that order", "无法提供", a wireless product and an order with no tracking number yet claim no
+    missing feature; "doesn't support X" and "没有X" still do, and are held to the facts."""
+    from assistant.grounding import Grounding
+
+    g = Grounding("order O1: processing; carrier -, no tracking number yet; Voltix 无线充电器 without a case")
+    for ok in ["I can't find that order among your orders, so I can't share anything about it.",
+               "因此无法提供相关信息。", "这款无线充电器不错。", "Order O1 is processing, no tracking number yet.",
+               "It comes without a case."]:
+        assert [v.kind for v in g.check(ok)] == [], ok
+    for bad in ["It doesn't support fast charging.", "这款没有降噪功能。"]:
+        assert [v.kind for v in g.check(bad)] == ["feature_absent"], bad

@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from datetime import datetime
 
 import numpy as np
@@ -18,6 +17,7 @@ from assistant.insights.intent import (
 from retrieval.schema import Interaction, Product
 from retrieval.store import Store
 from tests.conftest import ROOT, shared_data
+from tests.timing import Stopwatch
 
 # Written apart from the seed templates: different wording, both languages.
 HELD_OUT_TURNS = [
@@ -69,11 +69,12 @@ def test_dialogue_intent_uses_the_session_context(dialogue):
 
 def test_dialogue_intent_is_fast(dialogue):
     texts = [t for t, _ in HELD_OUT_TURNS] * 3
-    start = time.process_time()  # CPU time: the shared test machine's load does not count
-    for t in texts:
-        dialogue.predict(t)
-    per_turn_ms = (time.process_time() - start) / len(texts) * 1000
-    assert per_turn_ms < 5.0, per_turn_ms
+    dialogue.predict(texts[0])  # first call: lazy imports
+    with Stopwatch() as sw:  # leaves out the time spent waiting for a CPU on a shared machine
+        for t in texts:
+            dialogue.predict(t)
+    per_turn_ms = sw.seconds / len(texts) * 1000
+    assert per_turn_ms < 5.0, (per_turn_ms, sw)
 
 
 def test_seed_sets_cover_every_label_in_both_languages():
@@ -82,8 +83,8 @@ def test_seed_sets_cover_every_label_in_both_languages():
         mine = [t for t, y in zip(texts, labels) if y == label]
         assert len(mine) >= 30 and any("\u4e00" <= c <= "\u9fff" for t in mine for c in t)
         assert all("{" not in t for t in mine)
-    cs_texts, cs_labels = cs_seed_data()
-    assert len(set(cs_labels)) == 27 and min(cs_labels.count(c) for c in set(cs_labels)) >= 6
+    cs_texts, cs_labels = cs_seed_data()  # Bitext's 27 + product questions and problems + not about the shop
+    assert len(set(cs_labels)) == 30 and min(cs_labels.count(c) for c in set(cs_labels)) >= 6
 
 
 def test_text_classifier_with_context_round_trips(tmp_path):
@@ -99,12 +100,15 @@ def test_text_classifier_with_context_round_trips(tmp_path):
         TextClassifier.load(tmp_path / "m", "cs_intent")
 
 
+@pytest.mark.slow
 def test_cs_intent_from_seeds_alone_generalises_across_wording_and_language(tmp_path):
     cs = CSIntentClassifier.train()
     right = [t for t, y in HELD_OUT_CS if cs.predict(t).intent == y]
     assert len(right) >= 8, [(t, cs.predict(t)) for t, _ in HELD_OUT_CS]
     assert cs.predict("转人工").needs_human  # asking for a human always routes to one
-    assert cs.predict("what is the weather on mars tomorrow").needs_human  # unsure
+    assert cs.predict("what is the weather on mars tomorrow").needs_human  # unsure, or not about the shop
+    off_topic = ["recommend a good movie for tonight", "how tall is mount everest", "明天会下雨吗", "给我讲讲历史故事"]
+    assert sum(cs.predict(t).needs_human for t in off_topic) >= 3, [(t, cs.predict(t)) for t in off_topic]
     again = CSIntentClassifier.load(cs.save(tmp_path / "cs"))
     assert again.threshold == cs.threshold and again.predict("我要退钱").intent == cs.predict("我要退钱").intent
 
@@ -198,6 +202,7 @@ def test_demo_store_trains_a_propensity_model_that_reads_sessions():
     assert warm["factors"][0]["feature"] == "cart_adds" and warm["factors"][0]["direction"] == "raises"
 
 
+@pytest.mark.slow
 def test_train_intent_command_writes_named_artefacts(tmp_path):
     from retrieval.demo_store import build_demo_store
 
@@ -213,6 +218,7 @@ def test_train_intent_command_writes_named_artefacts(tmp_path):
 
 # ---- real data -----------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 @pytest.mark.data
 def test_bitext_intents_on_a_subsample():
     path = shared_data("cs_intents_bitext/Bitext_Sample_Customer_Service_Training_Dataset.csv")

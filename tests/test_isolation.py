@@ -59,13 +59,15 @@ def index():
 
 
 @pytest.fixture()
-def setup(index, tmp_path):
-    """An assistant with a session store in which U2 has a saved cart (PK001)."""
+def setup(index, store_target):
+    """An assistant with a session store (SQLite, then Postgres) in which U2 has a saved cart (PK001)."""
     def make(backend=None, router="auto"):
-        a = Assistant(index, backend, config=AssistantConfig(router=router), sessions=sessions)
+        # "llm": the model chooses the tools (agent mode) and phrases the answer: the strongest hijack
+        config = AssistantConfig(router="agent", answer_style="full") if router == "llm" else AssistantConfig(router=router)
+        a = Assistant(index, backend, config=config, sessions=sessions)
         return a
 
-    sessions = SessionStore(tmp_path / "sessions.db")
+    sessions = SessionStore(store_target)
     victim = make()
     s2 = victim.new_session("U2")
     victim.turn(s2, "add PK001 to my cart")

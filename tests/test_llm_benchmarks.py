@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -77,16 +77,18 @@ def test_gpu_bench_cpu_smoke_runs_the_whole_path(gpu_bench, tmp_path, capsys):
     assert row["variant"] == "bf16" and row["prompt_tokens"] > 40 and row["completion_tokens_batch1"] >= 1
 
 
-def test_llm_bench_percentiles_and_overhead_hook(llm_bench):
+def test_llm_bench_percentiles_and_overhead_hook(llm_bench, monkeypatch):
     assert llm_bench.percentile([1, 2, 3, 4], 50) == 2.5
     assert llm_bench.percentile([5.0], 95) == 5.0
+    clock = SimpleNamespace(now=100.0)  # the benchmark's clock, so other jobs on the machine cannot move it
+    monkeypatch.setattr(llm_bench, "time", SimpleNamespace(perf_counter=lambda: clock.now))
 
     def slow(prompt):
-        time.sleep(0.02)
+        clock.now += 0.02
 
     report = llm_bench.overhead_report(lambda p: None, slow, prompts=["a", "b"])
     assert report["raw"]["n"] == report["assistant"]["n"] == 2
-    assert 0.015 < report["overhead_p50_s"] < 0.2
+    assert report["overhead_p50_s"] == pytest.approx(0.02) and report["overhead_mean_s"] == pytest.approx(0.02)
 
 
 def test_llm_bench_prompt_setup(llm_bench):

@@ -33,6 +33,7 @@ def smol():
     return load_backend("llamacpp", "smollm2", n_ctx=2048)
 
 
+@pytest.mark.slow
 def test_generate_counts_tokens_and_stops_at_max_tokens(smol):
     messages = [Message("user", "Count from 1 to 50, separated by commas.")]
     g = smol.generate(messages, max_tokens=6)
@@ -42,6 +43,7 @@ def test_generate_counts_tokens_and_stops_at_max_tokens(smol):
     assert 0 < g.ttft_s <= g.total_s
 
 
+@pytest.mark.slow
 def test_stream_yields_the_same_text_as_generate(smol):
     messages = [Message("user", "Name three fruits.")]
     items = list(smol.stream(messages, max_tokens=16))
@@ -52,12 +54,14 @@ def test_stream_yields_the_same_text_as_generate(smol):
     assert smol.generate(messages, max_tokens=16).raw == final.raw  # greedy is deterministic
 
 
+@pytest.mark.slow
 def test_json_schema_output_is_valid_json_matching_the_schema(smol):
     g = smol.generate([Message("user", "I want to buy the blue kettle right now!")], json_schema=INTENT,
                       max_tokens=40)
     assert validate_arguments(INTENT, json.loads(g.text)) == []
 
 
+@pytest.mark.slow
 def test_tool_call_schema_forces_a_well_formed_call(smol):
     g = smol.generate([SYSTEM, Message("user", "Suggest something for me.")], tools=[RECOMMEND],
                       json_schema=tool_call_schema([RECOMMEND]), max_tokens=40)
@@ -66,6 +70,7 @@ def test_tool_call_schema_forces_a_well_formed_call(smol):
     assert validate_arguments(RECOMMEND, g.tool_calls[0].arguments) == []
 
 
+@pytest.mark.slow
 def test_prefix_cache_is_reused_across_turns_and_gives_the_same_answer(smol):
     head = smol.count_tokens(smol.template.render([SYSTEM], [SEARCH], add_generation_prompt=False))
     turn_a = [SYSTEM, Message("user", "Do you sell earbuds?")]
@@ -77,9 +82,11 @@ def test_prefix_cache_is_reused_across_turns_and_gives_the_same_answer(smol):
     warm = smol.generate(turn_b, tools=[SEARCH], max_tokens=8)
     assert head > 300 and warm.cached_prompt_tokens >= head
     assert warm.raw == cold.raw
-    assert warm.ttft_s < cold.ttft_s
+    # that reuse saves time is measured by benchmarks/llm_bench.py (ttft cold vs warm), not asserted here:
+    # a wall-clock comparison of two calls flips when other jobs share the machine
 
 
+@pytest.mark.slow
 def test_prefill_warms_the_cache(smol):
     smol.llama.reset()
     n = smol.prefill([SYSTEM], [SEARCH])
@@ -87,6 +94,17 @@ def test_prefill_warms_the_cache(smol):
     assert g.cached_prompt_tokens >= n - 1 > 300
 
 
+def test_a_prefilled_prefix_comes_back_after_another_prompt(smol):
+    """The parse prompt and an answer prompt alternate: the parse prefix is restored, not re-evaluated."""
+    smol.llama.reset()
+    n = smol.prefill([SYSTEM], [SEARCH])
+    other = smol.generate([Message("system", "Answer in one word."), Message("user", "hi")], max_tokens=2)
+    assert other.cached_prompt_tokens < 10
+    back = smol.generate([SYSTEM, Message("user", "do you sell kettles?")], tools=[SEARCH], max_tokens=4)
+    assert back.cached_prompt_tokens >= n - 1
+
+
+@pytest.mark.slow
 def test_seeded_sampling_is_repeatable(smol):
     """Same seed, same cache state, same text. (A cached prefix changes floating-point rounding, so a cached
     and an uncached call may sample differently; greedy decoding is not affected in practice.)"""
@@ -98,11 +116,13 @@ def test_seeded_sampling_is_repeatable(smol):
     assert runs[0] == runs[1]
 
 
+@pytest.mark.slow
 def test_timeout_raises(smol):
     with pytest.raises(BackendTimeout, match="within 0.0s"):
         smol.generate([Message("user", "Tell me a long story.")], max_tokens=50, timeout_s=0.0)
 
 
+@pytest.mark.slow
 def test_prompt_longer_than_the_context_is_a_clear_error():
     small = load_backend("llamacpp", "smollm2", n_ctx=128)
     with pytest.raises(BackendError, match="context window"):
@@ -129,3 +149,30 @@ def test_qwen05b_calls_the_search_tool_with_the_price_limit():
                            json_schema=tool_call_schema([SEARCH]), max_tokens=60)
     assert [c.name for c in forced.tool_calls] == ["search_products"]
     assert validate_arguments(SEARCH, forced.tool_calls[0].arguments) == []
+
+
+class ScriptedPolicy:
+    """A thread policy that answers from a list (what the free cores would say), recording each call."""
+
+    def __init__(self, answers):
+        self.answers, self.calls, self.last_reason = list(answers), 0, "scripted"
+
+    def choose(self) -> int:
+        self.calls += 1
+        return self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+
+
+def test_thread_count_follows_the_policy_at_every_call():
+    from assistant.llm.llamacpp import LlamaCppBackend
+
+    policy = ScriptedPolicy([1, 2, 2, 1])
+    backend = LlamaCppBackend("smollm2", n_ctx=512, thread_policy=policy)
+    assert backend.n_threads == 1
+    used = []
+    for _ in range(3):
+        g = backend.generate([Message("user", "Say hi.")], max_tokens=3)
+        assert g.completion_tokens >= 1
+        used.append(backend.n_threads)
+    assert used == [2, 2, 1] and policy.calls == 4
+    fixed = LlamaCppBackend("smollm2", n_ctx=512, n_threads=1)
+    assert fixed.thread_policy is None and fixed.n_threads == 1

@@ -1,5 +1,6 @@
 """Durable sessions: restarts and `kill -9` lose no committed cart change or message; threads and processes
-sharing one database do not corrupt each other."""
+sharing one database do not corrupt each other. Every test that takes `store_target` runs twice: on a
+SQLite file and on a throw-away Postgres database (tests/postgres.py)."""
 from __future__ import annotations
 
 import multiprocessing
@@ -17,6 +18,7 @@ import pytest
 
 from assistant.engine import Assistant
 from assistant.persistence import SessionStore
+from assistant.store_schema import MIGRATIONS
 from assistant.session import Session, Turn
 from retrieval.schema import Order, OrderItem, Product
 from retrieval.search import ProductIndex
@@ -54,17 +56,19 @@ def test_sqlite_is_in_wal_mode_and_schema_is_idempotent(tmp_path):
     SessionStore(tmp_path / "s.db")  # a second open (another process, a restart) changes nothing
     with sqlite3.connect(tmp_path / "s.db") as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        versions = [r[0] for r in db.execute("SELECT version FROM schema_version ORDER BY version")]
+    assert versions == [m.version for m in MIGRATIONS]
 
 
-def test_restart_restores_cart_turns_and_references(index, tmp_path):
-    a = Assistant(index, sessions=SessionStore(tmp_path / "s.db"))
+def test_restart_restores_cart_turns_and_references(index, store_target):
+    a = Assistant(index, sessions=SessionStore(store_target))
     s = a.new_session("U1")
     a.turn(s, "wireless earbuds")
     shown = list(s.last_shown)
     a.turn(s, "add PK001 to my cart")
     assert shown and s.cart == {"PK001": 1}
     # a new process: new store object, new assistant
-    b = Assistant(index, sessions=SessionStore(tmp_path / "s.db"))
+    b = Assistant(index, sessions=SessionStore(store_target))
     r = b.new_session("U1", session_id=s.session_id)
     assert r.cart == {"PK001": 1} and r.last_shown == shown
     assert [t.user for t in r.turns] == ["wireless earbuds", "add PK001 to my cart"]
@@ -75,23 +79,22 @@ def test_restart_restores_cart_turns_and_references(index, tmp_path):
     assert b.new_session("U1", session_id="no-such-session").turns == []
 
 
-def test_cart_change_is_committed_before_the_tool_returns(index, tmp_path):
+def test_cart_change_is_committed_before_the_tool_returns(index, store_target):
     from assistant.tools import TOOLS, ToolContext
 
-    store = SessionStore(tmp_path / "s.db")
+    store, other = SessionStore(store_target), SessionStore(store_target)
     s = Session(user_id="U1")
     seen = []
 
     def persist(pid, qty):
         store.set_cart_item(s, pid, qty)
-        with sqlite3.connect(tmp_path / "s.db") as other:  # another connection sees it at once
-            seen.append(other.execute("SELECT product_id, quantity FROM cart_items").fetchall())
+        seen.append(list(other.cart(s).items()))  # another connection (another replica) sees it at once
 
     TOOLS["add_to_cart"](ToolContext(index, s, persist_cart=persist), {"product_id": "PC001", "quantity": 3})
     assert seen == [[("PC001", 3)]] and s.cart == {"PC001": 3}
 
 
-def test_a_failing_store_leaves_the_cart_unchanged_and_says_so(index, tmp_path):
+def test_a_failing_store_leaves_the_cart_unchanged_and_says_so(index, store_target):
     from assistant.tools import TOOLS, ToolContext
 
     s = Session(user_id="U1", cart={"PE001": 1})
@@ -102,7 +105,7 @@ def test_a_failing_store_leaves_the_cart_unchanged_and_says_so(index, tmp_path):
     with pytest.raises(sqlite3.OperationalError):
         TOOLS["add_to_cart"](ToolContext(index, s, persist_cart=broken), {"product_id": "PC001", "quantity": 1})
     assert s.cart == {"PE001": 1}
-    a = Assistant(index, sessions=SessionStore(tmp_path / "s.db"))
+    a = Assistant(index, sessions=SessionStore(store_target))
     s2 = a.new_session("U1")
     a.sessions.set_cart_item = lambda *args: broken(None, None)
     res = a.turn(s2, "add PC001 to my cart")
@@ -112,7 +115,7 @@ def test_a_failing_store_leaves_the_cart_unchanged_and_says_so(index, tmp_path):
 CHILD = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    from assistant.engine import Assistant
+    from assistant.engine import Assistant, AssistantConfig
     from assistant.llm.scripted import ScriptedBackend
     from assistant.persistence import SessionStore
     from retrieval.search import ProductIndex
@@ -125,19 +128,20 @@ CHILD = textwrap.dedent("""
         return "never"
 
     backend = ScriptedBackend(["Added it to your cart.", block])
-    a = Assistant(ProductIndex.load(index_dir), backend, sessions=SessionStore(db))
+    config = AssistantConfig(router="plan", answer_style="full")  # the model phrases each answer
+    a = Assistant(ProductIndex.load(index_dir), backend, config=config, sessions=SessionStore(db))
     session = a.new_session("U1")
     a.turn(session, "add PK001 to my cart")
     a.turn(session, "add 2 units of PC001 to my cart")
 """)
 
 
-def test_kill_9_mid_turn_loses_no_committed_cart_change_or_message(index, index_dir, tmp_path):
-    db, marker = tmp_path / "s.db", tmp_path / "blocked"
+def test_kill_9_mid_turn_loses_no_committed_cart_change_or_message(index, index_dir, tmp_path, store_target):
+    db, marker = store_target, tmp_path / "blocked"
     script = tmp_path / "child.py"
     script.write_text(CHILD)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    child = subprocess.Popen([sys.executable, str(script), str(index_dir), str(db), str(marker)], cwd=ROOT, env=env,
+    child = subprocess.Popen([sys.executable, str(script), str(index_dir), db, str(marker)], cwd=ROOT, env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         deadline = time.time() + 120
@@ -170,8 +174,8 @@ def _writer(db: str, owner: str, n: int) -> None:
         store.finish_turn(s)
 
 
-def test_concurrent_threads_and_processes_do_not_corrupt_each_other(tmp_path):
-    db = str(tmp_path / "s.db")
+def test_concurrent_threads_and_processes_do_not_corrupt_each_other(store_target):
+    db = store_target
     SessionStore(db)
     threads = [threading.Thread(target=_writer, args=(db, f"T{k}", 25)) for k in range(6)]
     ctx = multiprocessing.get_context("spawn")
@@ -188,12 +192,13 @@ def test_concurrent_threads_and_processes_do_not_corrupt_each_other(tmp_path):
         s = store.load("shared-id", owner)
         assert s.cart == {f"P{i:04d}": i + 1 for i in range(25)}, owner
         assert [t.user for t in s.turns] == [f"turn {i} of {owner}" for i in range(25)], owner
-    with sqlite3.connect(db) as con:
-        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    if not db.startswith("postgresql"):
+        with sqlite3.connect(db) as con:
+            assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
-def test_concurrent_assistant_sessions_keep_their_own_carts(index, tmp_path):
-    a = Assistant(index, sessions=SessionStore(tmp_path / "s.db"))
+def test_concurrent_assistant_sessions_keep_their_own_carts(index, store_target):
+    a = Assistant(index, sessions=SessionStore(store_target))
     errors, sessions = [], {}
 
     def shopper(user: str, pid: str):
@@ -217,8 +222,8 @@ def test_concurrent_assistant_sessions_keep_their_own_carts(index, tmp_path):
         assert s.cart == {pids[k]: 3} and a.sessions.cart(s) == {pids[k]: 3}
 
 
-def test_orders_and_feedback(tmp_path):
-    store = SessionStore(tmp_path / "s.db")
+def test_orders_and_feedback(store_target):
+    store = SessionStore(store_target)
     s = Session(user_id="U1")
     with pytest.raises(ValueError, match="empty"):
         store.place_order(s, {})

@@ -73,6 +73,7 @@ def test_cli_rejects_missing_data(tmp_path, capsys):
     assert "does not exist" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 @pytest.mark.data
 def test_ciao_protocol_and_true_explanations():
     import pandas as pd

@@ -108,3 +108,18 @@ def test_simulation_reports_name_the_shopper_and_show_failed_goals(tmp_path):
     assert "none (shopper: llamacpp qwen1.5b)" in html and "llamacpp qwen1.5b, temperature 0.0" in html
     assert "Failures (1 of 2 with completed false" in html and "goal: find a cheap lamp" in html
     assert "constraint violations: 2" in html and ">per_category<" in html
+
+
+def test_transcript_text_in_the_reports_is_text(tmp_path):
+    """A shopper's <img> or Markdown image in a transcript fetches nothing where the report is viewed."""
+    mdit = __import__("pytest").importorskip("markdown_it")
+    payload = dialogue_results()
+    turn = {"user": "<img src='http://x/u.png'> ![p](http://x/m.png)", "reply": "<b>Bold</b> reply",
+            "products": [], "tools": []}
+    payload["per_case"][1]["transcript"] = [turn]
+    (tmp_path / "dlg.json").write_text(json.dumps(payload))
+    assert main(["eval", "report", str(tmp_path / "dlg.json"), "--out", str(tmp_path / "r.html")]) == 0
+    for rendered in ((tmp_path / "r.html").read_text(), mdit.MarkdownIt("commonmark").render(
+            (tmp_path / "r.md").read_text())):
+        assert "<img src='http://x" not in rendered and '<img src="http://x' not in rendered
+        assert "<b>Bold</b>" not in rendered and "&lt;b&gt;Bold" in rendered

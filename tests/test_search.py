@@ -92,7 +92,7 @@ def test_missing_index_files_give_a_clear_error(tmp_path):
         ProductIndex.load(tmp_path)
 
 
-@pytest.mark.parametrize("kind", ["flat", "hnsw"])
+@pytest.mark.parametrize("kind", ["flat", "hnsw", "ivf"])
 def test_vector_index_filtered_search_and_removal(kind):
     rng = np.random.default_rng(0)
     vecs = rng.normal(size=(500, 16)).astype(np.float32)
@@ -107,3 +107,94 @@ def test_vector_index_filtered_search_and_removal(kind):
     vi.remove([3])
     _, top = vi.search(vecs[3], 5)
     assert 3 not in top and len(top) == 5
+
+
+def test_bm25_is_saved_with_the_index_and_loaded_not_rebuilt(index, tmp_path, monkeypatch):
+    from retrieval import lexical
+
+    index.save(tmp_path / "idx")
+    assert (tmp_path / "idx" / "index" / "bm25").is_dir()
+
+    def no_rebuild(self, texts):
+        raise AssertionError("BM25 was rebuilt at load")
+
+    monkeypatch.setattr(lexical.LexicalIndex, "build", no_rebuild)
+    loaded = ProductIndex.load(tmp_path / "idx", embedder=index.embedder)
+    for query in ("hdmi cable", "bluetooth earbudz", "防水跑步鞋", "kettle 1.5 litre", "nothing like this"):
+        assert np.array_equal(loaded.lexical.scores(query), index.lexical.scores(query)), query
+        assert ids(loaded.search(query, k=5, mode="bm25")) == ids(index.search(query, k=5, mode="bm25")), query
+    assert loaded.lexical.correct("cabel") == index.lexical.correct("cabel") == "cable"
+
+
+def test_an_index_saved_without_bm25_still_loads_by_rebuilding_it(index, tmp_path):
+    import shutil
+
+    index.save(tmp_path / "idx")
+    shutil.rmtree(tmp_path / "idx" / "index" / "bm25")
+    loaded = ProductIndex.load(tmp_path / "idx", embedder=index.embedder)
+    assert np.array_equal(loaded.lexical.scores("hdmi cable"), index.lexical.scores("hdmi cable"))
+
+
+def test_filtered_search_with_a_large_allowed_set_uses_exactly_those_ids():
+    rng = np.random.default_rng(1)
+    vecs = rng.normal(size=(6000, 16)).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    allowed = np.flatnonzero(rng.random(6000) < 0.4)  # large enough for the bitmap selector
+    for kind in ("flat", "hnsw"):
+        vi = VectorIndex(16, kind)
+        vi.add(np.arange(6000), vecs)
+        _, got = vi.search(vecs[0], 10, allowed=allowed)
+        exact = allowed[np.argsort(-(vecs[allowed] @ vecs[0]))[:10]]
+        assert set(got) <= set(allowed.tolist()), kind
+        assert len(set(got) & set(exact.tolist())) >= (10 if kind == "flat" else 9), kind
+
+
+def test_ivf_index_recall_save_and_load(tmp_path):
+    rng = np.random.default_rng(2)
+    centres = rng.normal(size=(40, 32)).astype(np.float32)
+    vecs = centres[rng.integers(0, 40, 8000)] + 0.3 * rng.normal(size=(8000, 32)).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    vi = VectorIndex(32, "ivf", expected_size=8000)
+    assert len(vi) == 0 and len(vi.search(vecs[0], 5)[1]) == 0  # nothing added yet: nothing found
+    vi.add(np.arange(8000), vecs)
+    hits = 0
+    for q in vecs[:50]:
+        exact = np.argsort(-(vecs @ q))[:10]
+        hits += len(set(vi.search(q, 10)[1].tolist()) & set(exact.tolist()))
+    assert hits / 500 >= 0.9
+    vi.save(tmp_path / "v")
+    loaded = VectorIndex.load(tmp_path / "v")
+    assert loaded.kind == "ivf" and len(loaded) == 8000
+    assert np.array_equal(loaded.search(vecs[7], 10)[1], vi.search(vecs[7], 10)[1])
+    loaded.remove([7])
+    assert 7 not in loaded.search(vecs[7], 10)[1] and len(loaded) == 7999
+
+
+def test_below_the_best_matches_another_kind_is_not_a_match(index):
+    """Hits ranked below the first two count only when they are of a kind those are (or one the query names),
+    and far down a list only when they carry the query's words: a relevance flag a long sorted list can trust."""
+    from retrieval.search import Hit
+
+    p = index.store.products
+    qtok = {"wireless", "earbuds"}
+    hits = [Hit(p["E1"], 1.0, 0.9, 5.0, True, 1), Hit(p["E4"], 0.9, 0.9, 5.0, True, 2),
+            Hit(p["K1"], 0.8, 0.88, 0.0, True, 3),   # a kettle close in meaning: another kind
+            Hit(p["E2"], 0.7, 0.87, 1.0, True, 4),   # headphones: the same kind, near the top
+            Hit(p["E3"], 0.6, 0.86, 1.0, True, 7)]   # the same kind far down, without "wireless earbuds"
+    flags = [h.relevant for h in index._deep_hits(hits, qtok)]
+    assert flags == [True, True, False, True, False]
+    named = [Hit(p["E1"], 1.0, 0.9, 5.0, True, 1), Hit(p["E4"], 0.9, 0.9, 5.0, True, 2),
+             Hit(p["K1"], 0.8, 0.88, 1.0, True, 3)]
+    assert index._deep_hits(named, {"earbuds", "kitchen"})[2].relevant  # a kind the query names stays
+
+
+def test_the_relevance_flag_benchmark_scores_a_flag_that_is_always_true_badly():
+    from benchmarks.relevance_flag import score
+
+    cases = [{"query": "earbuds", "relevant": {"E1": 2, "E4": 1}}, {"query": "kettle", "relevant": {"K1": 2}}]
+    catalog = ["E1", "E2", "E3", "E4", "K1", "C1"]
+    always = score(cases, ["lawn mower"], lambda q, f, k: [(p, True) for p in catalog[:k]])
+    exact = score(cases, ["lawn mower"], lambda q, f, k: [(p, p in ({"E1", "E4"} if q == "earbuds" else {"K1"} if
+                                                                     q == "kettle" else set())) for p in catalog[:k]])
+    assert always["flag_precision"] < 0.5 and always["false_match_rate"] == 1.0
+    assert exact["flag_precision"] == 1.0 and exact["need_found"] == 1.0 and exact["false_match_rate"] == 0.0

@@ -178,6 +178,7 @@ def test_train_command_writes_a_versioned_artefact(tmp_path):
     assert meta["source"] == "store:tiny star ratings" and meta["label_counts"] == {"negative": 12, "positive": 12}
 
 
+@pytest.mark.slow
 @pytest.mark.data
 def test_chinese_reviews_tfidf_branch_on_a_subsample():
     from eval.sentiment_task import load_reviews, split
@@ -191,6 +192,7 @@ def test_chinese_reviews_tfidf_branch_on_a_subsample():
     assert acc >= 0.86, acc
 
 
+@pytest.mark.slow
 @pytest.mark.data
 def test_english_split_is_grouped_by_text_and_eval_writes_the_contract_keys(tmp_path):
     from eval.sentiment_task import load_reviews, split

@@ -4,20 +4,27 @@ Endpoints
 - `POST /v1/chat/completions`: the last message (role `user`) is the turn; earlier messages are the
   client's copy of the conversation, which the server keeps itself per session. `stream: true` answers
   with server-sent events (`chat.completion.chunk`, then `data: [DONE]`).
+  The last user message may carry one image as an `image_url` content part (a data URL; remote URLs
+  are refused, nothing is fetched): OCR reads the product on it and the turn searches for it
+  (assistant.photo); the reading shows as a `read_image_text` tool step.
 - `GET /v1/models`, `GET /healthz`.
 - `POST /v1/suggest-replies`: the agent console's analysis and three grounded reply suggestions for
   `{"conversation_id": "C001"}` or `{"conversation": {"user_id": ..., "messages": [{"role": "customer",
   "text": ...}]}}`; `"phrase": true` lets the LLM reword them (checked against the facts).
 
-Who is signed in: the request's `user` field, else the `X-User-Id` header (no user: a guest, who has no
-orders or history). The session is `X-Session-Id` for that user, else derived from the user and the
+Who is signed in: with authentication (ui/auth.py, the default of `shopassist api`) the user of the
+caller's API key or token (a service key may name the shopper it acts for); in the header-trusting mode
+(`--trust-user-header`) the request's `user` field, else the `X-User-Id` header (no user: a guest, who has
+no orders or history). Operations endpoints: `/livez`, `/readyz`, `/metrics` (ui/operations.py). The session is `X-Session-Id` for that user, else derived from the user and the
 conversation's first user message (a new session when the client's history no longer matches ours).
 
 Extension: the completion (and, when streaming, the final chunk) carries `"shopassist": {...}` with
 `session_id`, `user`, `intent`, `lang`, `products` (the cards shown), `tool_calls` (name, arguments, ms,
 error), `refused`, `no_match`, `comparison`, `review_summary`, `cart` and `timings`; streamed tool steps
 arrive as chunks with an empty delta and `"shopassist": {"tool": {...}}`. Clients that do not know the
-field ignore it. Errors are OpenAI-shaped JSON: `{"error": {"message", "type", "param", "code"}}`.
+field ignore it. Errors are OpenAI-shaped JSON: `{"error": {"message", "type", "param", "code"}}`, also for
+unknown routes and methods (ui/api_errors.py); a `model` other than the served one is a 404
+`model_not_found`, as OpenAI servers answer. A stream forwards each text piece the engine yields at once.
 
 A leaf: it translates HTTP to `Assistant.stream` events and back, nothing more.
 """
@@ -39,7 +46,13 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from assistant.agent_assist import AgentModels, analyse_conversation, suggest_replies
 from assistant.engine import MAX_INPUT_CHARS, Assistant, DoneEvent, TextEvent, ToolEvent
+from assistant.photo import PhotoSearch, stream_with_image
 from assistant.session import Session
+from ui.auth import Authenticator, caller, requested_user
+from ui.observability import Metrics, TurnObserver
+from ui.operations import install_operations
+from ui.api_errors import check_model, install_error_handlers
+from ui.api_photos import MAX_IMAGE_BODY_BYTES, image_of, is_image_part
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_MESSAGES = 100
@@ -67,18 +80,19 @@ class ChatRequest:
     stream: bool
     user: str | None
     include_usage: bool
+    image: bytes | None = None  # the last user message's image (a data URL's bytes)
 
 
-async def read_json(request: Request) -> dict[str, Any]:
-    """The body as a JSON object, refusing bodies over MAX_BODY_BYTES before reading them all."""
+async def read_json(request: Request, limit: int = MAX_BODY_BYTES) -> dict[str, Any]:
+    """The body as a JSON object, refusing bodies over `limit` bytes before reading them all."""
     length = request.headers.get("content-length")
-    if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
-        raise ApiError(413, f"request body of {length} bytes is over the {MAX_BODY_BYTES}-byte limit", "body_too_large")
+    if length and length.isdigit() and int(length) > limit:
+        raise ApiError(413, f"request body of {length} bytes is over the {limit}-byte limit", "body_too_large")
     body = b""
     async for chunk in request.stream():
         body += chunk
-        if len(body) > MAX_BODY_BYTES:
-            raise ApiError(413, f"request body is over the {MAX_BODY_BYTES}-byte limit", "body_too_large")
+        if len(body) > limit:
+            raise ApiError(413, f"request body is over the {limit}-byte limit", "body_too_large")
     try:
         data = json.loads(body or b"null")
     except (ValueError, UnicodeDecodeError) as e:
@@ -93,12 +107,14 @@ def _content_text(content: Any, i: int) -> str:
         return ""
     if isinstance(content, str):
         return content
-    if isinstance(content, list):  # OpenAI content parts: only text is understood
+    if isinstance(content, list):  # OpenAI content parts: text, and images (read by parse_chat)
         texts = []
         for part in content:
+            if is_image_part(part):
+                continue
             if not isinstance(part, dict) or part.get("type") != "text" or not isinstance(part.get("text"), str):
-                raise ApiError(400, f"messages[{i}].content: only text parts are supported", "unsupported_content",
-                               f"messages[{i}].content")
+                raise ApiError(400, f"messages[{i}].content: only text and image_url parts are supported",
+                               "unsupported_content", f"messages[{i}].content")
             texts.append(part["text"])
         return "\n".join(texts)
     raise ApiError(400, f"messages[{i}].content must be a string or a list of text parts", "invalid_content",
@@ -126,7 +142,8 @@ def parse_chat(data: dict[str, Any], header_user: str | None) -> ChatRequest:
         raise ApiError(400, "the last message must have role 'user': it is the shopper's turn", "last_message_not_user",
                        f"messages[{len(messages) - 1}].role")
     text = users[-1].strip()
-    if not text:
+    image = image_of(messages[-1].get("content"), f"messages[{len(messages) - 1}].content")
+    if not text and image is None:
         raise ApiError(400, "the last user message is empty", "empty_message", f"messages[{len(messages) - 1}].content")
     if len(text) > MAX_INPUT_CHARS:
         raise ApiError(400, f"the last user message has {len(text)} characters; the limit is {MAX_INPUT_CHARS}",
@@ -139,7 +156,7 @@ def parse_chat(data: dict[str, Any], header_user: str | None) -> ChatRequest:
         raise ApiError(400, "'stream' must be true or false", "invalid_stream", "stream")
     options = data.get("stream_options") or {}
     return ChatRequest(text, [u.strip() for u in users[:-1]], users[0].strip(), stream, user,
-                       bool(isinstance(options, dict) and options.get("include_usage")))
+                       bool(isinstance(options, dict) and options.get("include_usage")), image)
 
 
 class Sessions:
@@ -187,11 +204,19 @@ def _usage(result, text: str) -> dict[str, int]:
 
 
 def create_app(assistant: Assistant, agent_models: AgentModels | None = None, model_name: str = "shopassist",
-               backend_note: str = "") -> FastAPI:
+               backend_note: str = "", auth: Authenticator | None = None, metrics: Metrics | None = None,
+               photos: PhotoSearch | None = None) -> FastAPI:
+    """The app; `auth` None trusts the user named by the request (what `shopassist api --trust-user-header`
+    asks for); `shopassist api` otherwise passes an Authenticator (ui/auth.py)."""
     app = FastAPI(title="shopassist", description=__doc__.split("\n\n")[0])
+    observer = install_operations(app, assistant, auth=auth, metrics=metrics)
     sessions = Sessions(assistant)
+    photos = photos or PhotoSearch(assistant)  # its OCR models load with the first image
     store = assistant.index.store
+    served = list(dict.fromkeys([model_name, "shopassist"]))  # its own name, and the name the docs use
     agents = agent_models or AgentModels(store, insights=assistant.insights)
+
+    install_error_handlers(app)
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError):
@@ -205,22 +230,27 @@ def create_app(assistant: Assistant, agent_models: AgentModels | None = None, mo
 
     @app.get("/v1/models")
     def models():
-        return {"object": "list", "data": [{"id": model_name, "object": "model", "created": 0,
-                                            "owned_by": "shopassist"}]}
+        return {"object": "list", "data": [{"id": m, "object": "model", "created": 0, "owned_by": "shopassist"}
+                                           for m in served]}
 
     @app.post("/v1/chat/completions")
     async def chat_completions(request: Request):
-        data = await read_json(request)
-        req = parse_chat(data, request.headers.get("x-user-id"))
+        data = await read_chat_json(request)
+        if (unknown := check_model(data, served)) is not None:
+            return unknown
+        req = parse_chat(data, requested_user(request))
+        req.user = caller(request).resolve_user(req.user)
         sid = request.headers.get("x-session-id")
         if sid is not None and not _ID.match(sid):
             raise ApiError(400, "X-Session-Id must be 1-64 letters, digits or . @ : _ -", "invalid_session_id")
         session, lock = sessions.get(req.user, sid, req)
         cid, created = "chatcmpl-" + uuid.uuid4().hex[:24], int(time.time())
         if req.stream:
-            return StreamingResponse(_sse(assistant, session, lock, req, cid, created, model_name),
+            return StreamingResponse(_sse(_events(assistant, photos, req, observer, True), assistant, session, lock,
+                                          req, cid, created, model_name),
                                      media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
-        result = await run_in_threadpool(_turn, assistant, session, lock, req.text)
+        result = await run_in_threadpool(_turn, _events(assistant, photos, req, observer, False), assistant, session,
+                                         lock)
         return {"id": cid, "object": "chat.completion", "created": created, "model": model_name,
                 "choices": [{"index": 0, "message": {"role": "assistant", "content": result.text},
                              "finish_reason": "stop"}],
@@ -237,9 +267,31 @@ def create_app(assistant: Assistant, agent_models: AgentModels | None = None, mo
     return app
 
 
-def _turn(assistant: Assistant, session: Session, lock: threading.Lock, text: str):
+async def read_chat_json(request: Request) -> dict[str, Any]:
+    """A chat body: up to MAX_IMAGE_BODY_BYTES when it carries an image, else the usual MAX_BODY_BYTES."""
+    data = await read_json(request, MAX_IMAGE_BODY_BYTES)
+    length = request.headers.get("content-length")
+    big = length is not None and length.isdigit() and int(length) > MAX_BODY_BYTES
+    if big and not any(isinstance(m, dict) and isinstance(m.get("content"), list)
+                       and any(is_image_part(p) for p in m["content"]) for m in data.get("messages") or []):
+        raise ApiError(413, f"request body of {length} bytes is over the {MAX_BODY_BYTES}-byte limit "
+                            "(larger bodies must carry an image)", "body_too_large")
+    return data
+
+
+def _events(assistant: Assistant, photos: PhotoSearch, req: ChatRequest, observer: TurnObserver, stream: bool):
+    """The turn's traced event stream, for a session: the engine's, or the photo turn's when an image came."""
+    def run(session: Session):
+        photo = stream_with_image(photos, session, req.text, req.image) if req.image is not None else None
+        return observer.stream(assistant, session, req.text, stream=stream, events=photo)
+    return run
+
+
+def _turn(events, assistant: Assistant, session: Session, lock: threading.Lock):
     with lock:
-        return assistant.turn(session, text)
+        if assistant.sessions is not None:  # another replica may have served this session's last turns
+            assistant.sessions.refresh(session)
+        return next(e.result for e in events(session) if isinstance(e, DoneEvent))
 
 
 def _chunk(cid: str, created: int, model: str, delta: dict, finish: str | None = None, **extra) -> str:
@@ -248,12 +300,14 @@ def _chunk(cid: str, created: int, model: str, delta: dict, finish: str | None =
     return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
 
 
-def _sse(assistant: Assistant, session: Session, lock: threading.Lock, req: ChatRequest, cid: str, created: int,
-         model: str) -> Iterator[str]:
+def _sse(events, assistant: Assistant, session: Session, lock: threading.Lock, req: ChatRequest, cid: str,
+         created: int, model: str) -> Iterator[str]:
     with lock:
+        if assistant.sessions is not None:  # another replica may have served this session's last turns
+            assistant.sessions.refresh(session)
         yield _chunk(cid, created, model, {"role": "assistant", "content": ""})
         text = ""
-        for event in assistant.stream(session, req.text):
+        for event in events(session):
             if isinstance(event, ToolEvent):
                 c = event.call
                 tool = {"name": c["name"], "arguments": c.get("arguments", {}),

@@ -17,6 +17,7 @@ COMMANDS = {
     "chat": "ui.commands.chat",
     "serve": "ui.commands.serve",
     "api": "ui.commands.api",
+    "keys": "ui.commands.keys",
 }
 EVAL_TASKS = {
     "retrieval": "eval.retrieval_task",
@@ -30,6 +31,8 @@ EVAL_TASKS = {
     "taubench": "eval.taubench_task",
     "report": "eval.report",
     "compare": "eval.compare",
+    "console": "eval.console_task",
+    "photos": "eval.photos_task",
 }
 TRAIN_TASKS = {
     "sentiment": "ui.commands.train",
@@ -42,6 +45,7 @@ HELP = {
     "chat": "streaming terminal chat over an index",
     "serve": "Gradio shopper chat and agent console",
     "api": "OpenAI-compatible HTTP API",
+    "keys": "create, revoke or list the HTTP API's keys",
 }
 
 

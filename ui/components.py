@@ -7,9 +7,13 @@ from __future__ import annotations
 import base64
 import html
 import json
+import re
+from pathlib import Path
 from typing import Any
 
-from assistant.render import money
+from assistant.render import display_title, money
+from assistant.titles import clip
+from ui.markup import fenced_json, md_text
 
 PLACEHOLDER_SVG = (
     '<svg xmlns="http://www.w3.org/2000/svg" width="300" height="300" viewBox="0 0 300 300">'
@@ -26,16 +30,22 @@ LABELS = {
            "cheapest": "cheapest", "best_rated": "best rated", "price": "Price", "list_price": "List price",
            "rating": "Rating", "brand": "Brand", "review_head": "What reviewers say", "positive": "positive",
            "negative": "negative", "neutral": "neutral", "avg": "average rating", "products": "Products in this reply",
-           "qty": "qty", "no_rating": "no ratings yet"},
+           "qty": "qty", "no_rating": "no ratings yet", "reviews_one": "review", "ratings_one": "rating",
+           "orders": "orders", "orders_one": "order",
+           "too_long": "Not sent: your message has {n:,} characters and the limit is {limit:,}. Shorten it and send "
+                       "again."},
     "zh": {"add": "加入购物车", "cart": "购物车", "empty_cart": "购物车是空的。", "total": "合计", "list": "原价",
            "off": "折扣", "reviews": "条评价", "ratings": "个评分", "compare": "商品对比", "cheapest": "最便宜",
            "best_rated": "评分最高", "price": "价格", "list_price": "原价", "rating": "评分", "brand": "品牌",
            "review_head": "评价摘要", "positive": "好评", "negative": "差评", "neutral": "中性", "avg": "平均评分",
-           "products": "本次回复中的商品", "qty": "数量", "no_rating": "暂无评分"},
+           "products": "本次回复中的商品", "qty": "数量", "no_rating": "暂无评分", "orders": "个订单",
+           "too_long": "未发送：您的消息有{n:,}个字符，上限为{limit:,}个。请缩短后再发送。"},
 }
 
 CSS = """
 .sa-cards { display: flex; flex-wrap: wrap; gap: 12px; }
+.sa-card-col { flex: 0 1 220px !important; max-width: 240px !important; justify-content: space-between; }
+.sa-notice { color: #991b1b; font-weight: 600; }
 .sa-card { border: 1px solid #d9dee5; border-radius: 10px; padding: 10px; background: #fff; color: #1f2937;
   display: flex; flex-direction: column; gap: 4px; min-height: 100%; }
 .sa-card img { width: 100%; aspect-ratio: 1 / 1; object-fit: cover; border-radius: 8px; background: #eef1f5; }
@@ -88,6 +98,18 @@ def label(lang: str, key: str) -> str:
     return LABELS.get(lang, LABELS["en"])[key]
 
 
+def counted(n: int, lang: str, key: str) -> str:
+    """'1 review', '12 reviews', '12 条评价': the noun agrees with the number."""
+    labels = LABELS.get(lang, LABELS["en"])
+    return f"{n:,} {labels.get(key + '_one', labels[key]) if n == 1 else labels[key]}"
+
+
+def short_title(title: str, limit: int, cls: str = "") -> str:
+    """A title cut after a whole word (marked "…"), the whole title on hover."""
+    attr = f' class="{cls}"' if cls else ""
+    return f'<span{attr} title="{esc(title)}">{esc(clip(title, limit))}</span>'
+
+
 def stars(rating: float | None) -> str:
     if rating is None:
         return ""
@@ -117,14 +139,16 @@ def rating_line(card: dict[str, Any], lang: str) -> str:
         return f'<span class="sa-muted">{label(lang, "no_rating")}</span>'
     count = card.get("rating_count") or 0
     return (f'<span class="sa-stars">{stars(card["rating"])}</span> {card["rating"]:g} '
-            f'<span class="sa-muted">({count:,} {label(lang, "ratings")})</span>')
+            f'<span class="sa-muted">({counted(count, lang, "ratings")})</span>')
 
 
 def product_card(card: dict[str, Any], lang: str = "en") -> str:
     reason = f'<div class="sa-reason">{esc(card["reason"])}</div>' if card.get("reason") else ""
-    return (f'<div class="sa-card" data-product-id="{esc(card["product_id"])}">{image(card.get("image_url", ""), card["title"])}'
-            f'<div class="sa-title">{esc(card["title"])}</div>'
-            f'<div class="sa-brand">{esc(card.get("brand", ""))} <span class="sa-id">· {esc(card["product_id"])}</span></div>'
+    shown = display_title(card, lang)
+    pid, title = esc(card["product_id"]), esc(shown)
+    return (f'<div class="sa-card" data-product-id="{pid}">{image(card.get("image_url", ""), shown)}'
+            f'<div class="sa-title" title="{title}">{title}</div>'
+            f'<div class="sa-brand">{esc(card.get("brand", ""))} <span class="sa-id">· {pid}</span></div>'
             f'<div>{price_line(card, lang)}</div><div>{rating_line(card, lang)}</div>{reason}</div>')
 
 
@@ -133,11 +157,10 @@ def comparison_table(comparison: dict[str, Any] | None, lang: str = "en") -> str
         return ""
     rows = comparison["products"]
     summary = comparison.get("summary", {})
-    head = "".join(
-        f'<th>{esc(p["title"][:60])}<br><span class="sa-muted">{esc(p["product_id"])}</span>'
-        + (f' <span class="sa-tag">{label(lang, "cheapest")}</span>' if summary.get("cheapest") == p["product_id"] else "")
-        + (f' <span class="sa-tag">{label(lang, "best_rated")}</span>' if summary.get("best_rated") == p["product_id"] else "")
-        + "</th>" for p in rows)
+    tags = lambda p: "".join(f' <span class="sa-tag">{label(lang, key)}</span>'  # noqa: E731
+                             for key in ("cheapest", "best_rated") if summary.get(key) == p["product_id"])
+    head = "".join(f'<th>{short_title(display_title(p, lang), 60, "sa-head-title")}<br>'
+                   f'<span class="sa-muted">{esc(p["product_id"])}</span>{tags(p)}</th>' for p in rows)
     lines = [(label(lang, "price"), [price_line(p, lang) for p in rows], "cheapest"),
              (label(lang, "rating"), [rating_line(p, lang) for p in rows], "best_rated"),
              (label(lang, "brand"), [esc(p.get("brand", "")) for p in rows], None)]
@@ -157,8 +180,8 @@ def review_summary(summary: dict[str, Any] | None, lang: str = "en") -> str:
         return ""
     product = summary.get("product") or {}
     avg = summary.get("average_rating")
-    head = (f'<h4>{label(lang, "review_head")}: {esc(product.get("title", summary.get("product_id", "")))}</h4>'
-            f'<div class="sa-muted">{summary.get("n_reviews", 0)} {label(lang, "reviews")}'
+    head = (f'<h4>{label(lang, "review_head")}: {esc(display_title(product, lang) or summary.get("product_id", ""))}</h4>'
+            f'<div class="sa-muted">{counted(summary.get("n_reviews", 0), lang, "reviews")}'
             + (f' · {label(lang, "avg")} {avg:.1f}/5' if avg is not None else "")
             + f' · {summary.get("positive", 0)} {label(lang, "positive")} · {summary.get("negative", 0)} '
               f'{label(lang, "negative")} · {summary.get("neutral", 0)} {label(lang, "neutral")}</div>')
@@ -183,16 +206,15 @@ def _aspect(a: dict[str, Any], lang: str) -> str:
 def cart_panel(cart: dict[str, int], products: dict[str, Any], lang: str = "en") -> str:
     if not cart:
         return f'<div class="sa-panel sa-cart"><h4>{label(lang, "cart")}</h4><div class="sa-muted">{label(lang, "empty_cart")}</div></div>'
-    rows, total, currency = "", 0.0, "INR"
-    for pid, qty in cart.items():
-        p = products.get(pid)
-        if p is None:
-            continue
+    from assistant.tools import cart_lines, cart_total
+
+    rows, currency = "", "INR"
+    for p, qty in cart_lines(products, cart):
         currency = p.currency or currency
-        line = (p.price or 0) * qty
-        total += line
-        rows += (f'<tr data-product-id="{esc(pid)}"><td>{esc(p.title[:70])}<br><span class="sa-muted">{esc(pid)}</span></td>'
-                 f'<td>{qty}</td><td>{esc(money(line, currency))}</td></tr>')
+        rows += (f'<tr data-product-id="{esc(p.product_id)}"><td>{short_title(p.titles.get(lang) or p.title, 70)}<br>'
+                 f'<span class="sa-muted">{esc(p.product_id)}</span></td>'
+                 f'<td>{qty}</td><td>{esc(money((p.price or 0) * qty, currency))}</td></tr>')
+    total = cart_total(products, cart)
     return (f'<div class="sa-panel sa-cart"><h4>{label(lang, "cart")} ({sum(cart.values())})</h4>'
             f'<table class="sa-table"><tr><th></th><th>{label(lang, "qty")}</th><th></th></tr>{rows}'
             f'<tr><th>{label(lang, "total")}</th><td></td><th class="sa-total">{esc(money(total, currency))}</th></tr>'
@@ -210,46 +232,56 @@ def persona_panel(store, user_id: str | None) -> str:
     except ValueError:
         taste = {}
     bought = [i.product_id for i in reversed(store.interactions_of(user_id)) if i.event == "purchase"]
-    bought = [store.products[p].title[:48] for p in dict.fromkeys(bought) if p in store.products][:4]
+    bought = [clip(store.products[p].title, 48) for p in dict.fromkeys(bought) if p in store.products][:4]
     friends = sorted(store.friends_of(user_id), key=lambda f: -f.weight)[:5]
     friend_names = [f"{store.users[f.friend_id].name if f.friend_id in store.users else f.friend_id}" for f in friends]
     likes = ", ".join(taste.get("categories", [])) + (f" · {taste['price_level']}" if taste.get("price_level") else "")
     return (f'<div class="sa-panel sa-persona"><h4>{esc(user.name)} <span class="sa-muted">{esc(user_id)} · {esc(user.lang)}</span></h4>'
             + (f'<div><b>Likes</b>: {esc(likes)}</div>' if likes else "")
-            + f'<div><b>Bought</b>: {esc("; ".join(bought) or "nothing yet")}</div>'
+            + f'<div class="sa-bought"><b>Bought</b>: {esc("; ".join(bought) or "nothing yet")}</div>'
             f'<div><b>Friends</b>: {esc(", ".join(friend_names) or "none")}</div>'
-            f'<div class="sa-muted">{len(store.orders_of(user_id))} orders</div></div>')
+            f'<div class="sa-muted">{counted(len(store.orders_of(user_id)), "en", "orders")}</div></div>')
 
 
 def tool_title(call: dict[str, Any]) -> str:
+    """One line for a tool step's header, as Markdown showing its arguments as typed (never as markup)."""
     args = ", ".join(f"{k}={v!r}" if isinstance(v, str) else f"{k}={v}" for k, v in call.get("arguments", {}).items())
-    return f"tool · {call['name']}({args[:90]})"
+    return md_text(f"tool · {call['name']}({clip(args, 90) if len(args) > 90 else args})")
 
 
 def tool_body(call: dict[str, Any]) -> str:
-    """The arguments as JSON, then what came back, in a line."""
-    body = "```json\n" + json.dumps(call.get("arguments", {}), ensure_ascii=False, indent=1) + "\n```\n"
+    """The arguments as JSON, then what came back, in a line; Markdown in which any text is only text."""
+    return fenced_json(call.get("arguments", {})) + md_text(_tool_result(call))
+
+
+def _tool_result(call: dict[str, Any]) -> str:
     if call.get("error"):
-        return body + f"error: {call['error']}"
+        return f"error: {call['error']}"
     r = call.get("result")
     if not isinstance(r, dict):
-        return body + "running..."
+        return "running..."
     if "products" in r and call["name"] != "compare_products":
         ids = ", ".join(p["product_id"] for p in r["products"])
-        return body + f"{len(r['products'])} products: {ids}" + ("" if r.get("matched", True) else " (no real match)")
+        n = len(r['products'])
+        return f"{n} product{'' if n == 1 else 's'}: {ids}" + ("" if r.get("matched", True) else " (no real match)")
     if call["name"] == "compare_products":
-        return body + "summary: " + json.dumps(r.get("summary", {}), ensure_ascii=False)
+        return "summary: " + json.dumps(r.get("summary", {}), ensure_ascii=False)
     if call["name"] == "review_sentiment_summary":
-        return body + f"{r.get('n_reviews', 0)} reviews: {r.get('positive', 0)} positive, {r.get('negative', 0)} negative"
+        return (f"{counted(r.get('n_reviews', 0), 'en', 'reviews')}: {r.get('positive', 0)} positive, "
+                f"{r.get('negative', 0)} negative")
     if call["name"] == "add_to_cart":
-        return body + f"added {r['added']['product_id']} × {r['quantity']}; cart total {money(r.get('cart_total'))}"
+        return f"added {r['added']['product_id']} × {r['quantity']}; cart total {money(r.get('cart_total'))}"
     if call["name"] == "order_status":
-        return body + f"{r.get('order_id')}: {r.get('status')} {r.get('carrier', '')} {r.get('tracking_number', '')}"
-    return body + json.dumps(r, ensure_ascii=False)[:300]
+        return f"{r.get('order_id')}: {r.get('status')} {r.get('carrier', '')} {r.get('tracking_number', '')}"
+    return json.dumps(r, ensure_ascii=False)[:300]
 
 
-def turn_status(n_turns: int, result) -> str:
-    """One quiet line under the input: the turn number, intent, latency and tools (data-* for tests)."""
+def turn_status(n_turns: int, result, notice: str = "") -> str:
+    """One quiet line under the input: the turn number, intent, latency and tools (data-* for tests);
+    or, when the message was not sent, a notice saying why."""
+    if notice:
+        return (f'<div class="sa-muted sa-status" data-turn="{n_turns}" data-products="">'
+                f'<span class="sa-notice">{esc(notice)}</span></div>')
     if result is None:
         return f'<div class="sa-muted sa-status" data-turn="{n_turns}" data-products="">&nbsp;</div>'
     tools = ", ".join(c["name"] for c in result.tool_calls) or "no tools"
@@ -259,3 +291,20 @@ def turn_status(n_turns: int, result) -> str:
             f'data-prompt-tokens="{result.prompt_tokens}">turn {n_turns} · '
             f'{esc(result.intent)} · {seconds:.2f} s · {esc(tools)}'
             + (" · refused" if result.refused else "") + (" · nothing matched" if result.no_match else "") + "</div>")
+
+
+_QUANT = re.compile(r"[-._](q\d+(?:_[a-z0-9]+)*|iq\d+(?:_[a-z0-9]+)*|f16|bf16|f32)$", re.I)
+
+
+def model_label(backend) -> str:
+    """The model a backend runs, named after its file: 'Qwen2.5-Coder-0.5B-Instruct Q4_K_M' for the GGUF
+    behind the alias qwen0.5b; the backend's model id when it has no local file."""
+    path = getattr(backend, "model_path", None)
+    if not path:
+        return str(getattr(backend, "model_id", "") or "")
+    stem = Path(path).name.removesuffix(".gguf")
+    quant = _QUANT.search(stem)
+    base = stem[:quant.start()] if quant else stem
+    words = [w.upper() if re.fullmatch(r"[\d.]+[bmk]", w) else w[:1].upper() + w[1:] if w.islower() else w
+             for w in base.split("-")]
+    return "-".join(words) + (f" {quant.group(1).upper()}" if quant else "")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ui.components import esc
+from ui.components import esc, short_title
 
 
 def _meter(p: float | None) -> str:
@@ -30,9 +30,10 @@ def analysis_panel(a: dict[str, Any]) -> str:
         f'<div class="sa-muted">• {esc(f.get("description") or f["feature"])}'
         + (f' = {f["value"]:.4g}' if isinstance(f.get("value"), (int, float)) else "")
         + f': {esc(f.get("direction", ""))} ({f["contribution"]:+.2f})</div>' for f in prop.get("factors", [])[:3])
-    return (f'<div class="sa-panel sa-analysis"><div>{flag}</div>'
+    return (f'<div class="sa-panel sa-analysis" data-family="{esc(a["family"])}" data-intent="{esc(a["intent"])}">'
+            f'<div>{flag}</div>'
             f'<div style="margin-top:6px"><b>Intent</b>: <code>{esc(a["intent"])}</code> {a["confidence"]:.0%}'
-            f'{_meter(a["confidence"])}<div class="sa-muted">reply type {esc(a["family"])} '
+            f'{_meter(a["confidence"])}<div class="sa-muted">reply type <b>{esc(a["family"])}</b> '
             f'{a["family_confidence"]:.0%}; other readings {families or "—"}; runners-up {alts or "—"}</div></div>'
             f'<div style="margin-top:6px"><b>Sentiment</b>: <span class="sa-badge {tone}">{esc(a["sentiment"])}</span> '
             f'<span class="sa-muted">tone {a["sentiment_score"]:+.2f}</span></div>'
@@ -48,12 +49,12 @@ def orders_panel(store, user_id: str | None, highlight: list[str]) -> str:
         return f'<div class="sa-panel sa-orders"><h4>Orders of {esc(name)}</h4><div class="sa-muted">none</div></div>'
     rows = ""
     for o in orders:
-        items = "; ".join(store.products[i.product_id].title[:32] if i.product_id in store.products else i.product_id
-                          for i in o.items)
+        items = "; ".join(short_title(store.products[i.product_id].title, 40) if i.product_id in store.products
+                          else esc(i.product_id) for i in o.items)
         cls = ' class="sa-best"' if o.order_id in highlight else ""
         rows += (f'<tr{cls}><td><b>{esc(o.order_id)}</b><br>{esc(o.status)}</td>'
                  f'<td style="white-space:nowrap">{esc(o.created_at[:10])}<br>ETA {esc(o.estimated_delivery or "—")}</td>'
-                 f"<td>{esc(o.carrier or '—')}<br>{esc(o.tracking_number)}</td><td>{esc(items)}</td></tr>")
+                 f"<td>{esc(o.carrier or '—')}<br>{esc(o.tracking_number)}</td><td>{items}</td></tr>")
     return (f'<div class="sa-panel sa-orders"><h4>Orders of {esc(name)} <span class="sa-muted">{esc(user_id)}</span></h4>'
             f'<table class="sa-table"><tr><th>order</th><th>placed / ETA</th><th>carrier / tracking</th>'
             f"<th>items</th></tr>{rows}</table></div>")
@@ -68,3 +69,12 @@ def suggestion_html(i: int, s: dict[str, Any] | None) -> str:
         (' <span class="sa-tag">LLM-phrased</span>' if s.get("phrased") else "")
     return (f'<div class="sa-suggestion" data-suggestion="{i}"><div><b>Suggestion {i + 1}</b> {tag}</div>'
             f'<div class="sa-suggestion-text" style="margin:4px 0">{esc(s["text"])}</div><div>{cites}</div></div>')
+
+
+def phrase_status(done, limit_s: float) -> str:
+    """The LLM phrasing's state: working (done is None), finished, or stopped at the time limit."""
+    if done is None:
+        return (f'<div class="sa-muted sa-working" aria-busy="true">⏳ Phrasing with the LLM (at most '
+                f'{limit_s:.0f} s): the templated drafts below can be used meanwhile.</div>')
+    cls = "sa-badge red" if done.timed_out else "sa-muted"
+    return f'<div class="sa-phrased"><span class="{cls}">{esc(done.note())}</span></div>'

@@ -22,11 +22,14 @@ from typing import Any, Iterator
 
 import gradio as gr
 
-from assistant.engine import Assistant, DoneEvent, TextEvent, ToolEvent
+from assistant.engine import MAX_INPUT_CHARS, Assistant, DoneEvent, TextEvent, ToolEvent
+from assistant.photo import PhotoSearch, stream_with_image
+from assistant.photo_image import MAX_IMAGE_BYTES
 from assistant.pii import redact
 from assistant.tooling import ToolError
 from assistant.tools import TOOLS, ToolContext
 from ui import components as C
+from ui.markup import md_text
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +41,9 @@ APOLOGY = {"en": "Sorry, something went wrong on our side. Please try again.",
 
 
 class Shopper:
-    def __init__(self, assistant: Assistant, index_dir: str | Path | None = None):
+    def __init__(self, assistant: Assistant, index_dir: str | Path | None = None, photos: PhotoSearch | None = None):
         self.assistant = assistant
+        self.photos = photos or PhotoSearch(assistant)  # OCR models load with the first photo
         self.store = assistant.index.store
         self.feedback_log = Path(index_dir) / "feedback.jsonl" if index_dir else None
         self._log_lock = threading.Lock()
@@ -83,19 +87,29 @@ class Shopper:
         state = self.new_state(user_id)
         return (state, [], *self.panels(state), C.turn_status(0, None))
 
-    def respond(self, text: str, state: dict[str, Any]) -> Iterator[tuple]:
+    def respond(self, text: str, state: dict[str, Any], image: tuple[str, bytes] | None = None) -> Iterator[tuple]:
         text = (text or "").strip()
         skip6 = (gr.skip(),) * 6
-        if not text:
+        if not text and image is None:
             yield (gr.skip(), gr.skip(), state, *skip6)
             return
         session, messages = self.session(state), state["messages"]
+        if len(text) > MAX_INPUT_CHARS:  # not sent, not cut: the text stays in the box to be shortened
+            notice = C.label(session.lang, "too_long").format(n=len(text), limit=MAX_INPUT_CHARS)
+            yield (gr.skip(), gr.skip(), state, *skip6[:5], C.turn_status(len(session.turns), None, notice))
+            return
         first, turn_index = len(messages), len(session.turns)
-        messages.append({"role": "user", "content": text})
+        if image is not None:
+            messages.append({"role": "user", "content": {"path": image[0]}})
+        if text:
+            messages.append({"role": "user", "content": md_text(text)})
+        first = len(messages) - 1
         yield (copy.deepcopy(messages), "", state, *skip6)
         result = None
+        events = stream_with_image(self.photos, session, text, image[1]) if image is not None else \
+            self.assistant.stream(session, text)
         try:
-            for event in self.assistant.stream(session, text):
+            for event in events:
                 if isinstance(event, DoneEvent):
                     result = event.result
                     if len(messages) == first + 1 or messages[-1].get("metadata"):
@@ -114,25 +128,45 @@ class Shopper:
         yield (copy.deepcopy(messages), "", state, *self.panels(state, result)[:4], gr.skip(),
                C.turn_status(len(session.turns), result))
 
+    def respond_multimodal(self, value: dict[str, Any] | str | None, state: dict[str, Any]) -> Iterator[tuple]:
+        """The input box's text and attached photo (a file Gradio saved) as one turn."""
+        value = value if isinstance(value, dict) else {"text": value or "", "files": []}
+        files = [f if isinstance(f, str) else (f or {}).get("path") for f in value.get("files") or []]
+        image = None
+        if files and files[0]:
+            try:  # a file over the limit is read only far enough to be refused
+                with open(files[0], "rb") as f:
+                    image = (files[0], f.read(MAX_IMAGE_BYTES + 1))
+            except OSError:
+                log.warning("the uploaded file %s could not be read", files[0])
+                image = (files[0], b"")  # the photo turn says the file is empty
+        yield from self.respond(value.get("text") or "", state, image)
+
     @staticmethod
     def _show(event, messages: list[dict[str, Any]]) -> None:
         if isinstance(event, ToolEvent):
+            # a finished call replaces its running step: the latest pending step of that tool (the engine sends
+            # each event with its own copy of the call, so identity cannot pair them)
             call = event.call
-            key = f"tool-{id(call)}"
-            meta = {"title": C.tool_title(call), "id": key, "status": "done" if event.done else "pending"}
+            head = md_text(f"tool · {call['name']}(")
+            pending = next((i for i in range(len(messages) - 1, -1, -1)
+                            if (messages[i].get("metadata") or {}).get("status") == "pending"
+                            and messages[i]["metadata"]["title"].startswith(head)), None)
+            meta = {"title": C.tool_title(call), "id": f"tool-{len(messages)}",
+                    "status": "done" if event.done else "pending"}
             if event.done:
                 meta["duration"] = round((call.get("ms") or 0) / 1000, 3)
             msg = {"role": "assistant", "content": C.tool_body(call), "metadata": meta}
-            index = next((i for i, m in enumerate(messages) if (m.get("metadata") or {}).get("id") == key), None)
-            if index is None:
-                messages.append(msg)
+            if event.done and pending is not None:
+                msg["metadata"]["id"] = messages[pending]["metadata"]["id"]
+                messages[pending] = msg
             else:
-                messages[index] = msg
+                messages.append(msg)
         elif isinstance(event, TextEvent):
             last = messages[-1]
             if last["role"] != "assistant" or last.get("metadata"):
                 messages.append({"role": "assistant", "content": ""})
-            messages[-1]["content"] += event.delta
+            messages[-1]["content"] += md_text(event.delta)  # shown as typed: never as HTML or Markdown
 
     def add_to_cart(self, product_id: str, state: dict[str, Any]):
         """The add-to-cart button: the engine's add_to_cart tool, for this session, shown as a tool step."""
@@ -193,12 +227,15 @@ def build_shopper(shopper: Shopper) -> None:
         with gr.Column(scale=7, min_width=420):
             persona = gr.Dropdown(shopper.personas(), value=persona0, label="Signed in as (demo shopper)",
                                   elem_id="persona")
-            chatbot = gr.Chatbot(label="Shopping assistant", height=480, elem_id="shopper-chat",
-                                 feedback_options=("Like", "Dislike"), group_consecutive_messages=False)
+            # no floating label or toolbar over the messages; text is text (no LaTeX either)
+            chatbot = gr.Chatbot(label="Shopping assistant", show_label=False, buttons=["copy"], height=480,
+                                 elem_id="shopper-chat", feedback_options=("Like", "Dislike"),
+                                 group_consecutive_messages=False, latex_delimiters=[])
             with gr.Row():
-                box = gr.Textbox(placeholder="Ask for a product, a comparison, reviews, your cart or an order… "
-                                             "/ 用中文提问也可以", show_label=False, scale=8, elem_id="shopper-input",
-                                 max_length=4000)
+                box = gr.MultimodalTextbox(placeholder="Ask for a product, a comparison, reviews, your cart or an "
+                                                       "order, or attach a photo of a product… / 用中文提问、发商品照片也可以",
+                                           show_label=False, scale=8, elem_id="shopper-input", file_types=["image"],
+                                           file_count="single", sources=["upload"], submit_btn=False)
                 send = gr.Button("Send", variant="primary", scale=1, min_width=80, elem_id="shopper-send")
             status = gr.HTML(C.turn_status(0, None), elem_id="turn-status")
         with gr.Column(scale=4, min_width=280):
@@ -227,32 +264,34 @@ def build_shopper(shopper: Shopper) -> None:
     compare = gr.HTML(elem_id="comparison")
     reviews = gr.HTML(elem_id="reviews")
     outputs = [chatbot, box, state, cards, compare, reviews, cart, who, status]
-    box.submit(shopper.respond, [box, state], outputs)
-    send.click(shopper.respond, [box, state], outputs)
+    box.submit(shopper.respond_multimodal, [box, state], outputs)
+    send.click(shopper.respond_multimodal, [box, state], outputs)
     persona.change(shopper.switch_persona, [persona], [state, chatbot, cards, compare, reviews, cart, who, status])
     chatbot.like(shopper.feedback, [state], [state])
 
 
 def build_app(assistant: Assistant, index_dir: str | Path | None = None, note: str = "",
-              agent_models=None) -> gr.Blocks:
-    from assistant.agent_assist import AgentModels
+              agent_models=None, phrase_limit_s: float | None = None) -> gr.Blocks:
+    """The shopper chat and the agent console in one app; phrase_limit_s bounds the console's LLM phrasing."""
+    from assistant.agent_assist import PHRASE_LIMIT_S, AgentModels
     from ui.agent_console import AgentConsole, build_console
     from ui.service_desk import build_service_desk, open_desk, sync_handoffs
 
     store = assistant.index.store
     agents = agent_models or AgentModels(store, Path(index_dir) / "models" if index_dir else None,
                                          insights=assistant.insights)
-    console = AgentConsole(store, agents, assistant.backend)
+    console = AgentConsole(store, agents, assistant.backend, phrase_limit_s=phrase_limit_s or PHRASE_LIMIT_S)
     desk = open_desk(assistant, index_dir)  # after-sales service, when the index carries service data
     if desk is not None:
         sync_handoffs(desk, store)
     backend = getattr(assistant.backend, "name", None)
-    model = getattr(assistant.backend, "model_id", None)
-    with gr.Blocks(title="shopassist") as app:
-        gr.Markdown(f"## shopassist · {store.name} store · {len(store.products)} products · "
-                    + (f"LLM: {backend} {model or ''}" if backend else "templated replies (no LLM)"))
+    # no analytics: the app is offline (and gradio 6 fails comparing our theme with its own for them)
+    with gr.Blocks(title="shopassist", analytics_enabled=False) as app:
+        gr.Markdown(f"## shopassist · {md_text(store.name)} store · {len(store.products)} products · "
+                    + (f"LLM: {backend} · {md_text(C.model_label(assistant.backend))}" if backend
+                       else "templated replies (no LLM)"))
         if note:
-            gr.Markdown(f"**Warning**: {note}", elem_id="backend-note")
+            gr.Markdown(f"**Warning**: {md_text(note)}", elem_id="backend-note")
         shopper = Shopper(assistant, index_dir)
         with gr.Tab("Shopper chat", elem_id="tab-shopper"):
             build_shopper(shopper)
@@ -261,7 +300,9 @@ def build_app(assistant: Assistant, index_dir: str | Path | None = None, note: s
         if desk is not None:
             with gr.Tab("Service desk", elem_id="tab-service"):
                 build_service_desk(desk, store)
-        app.load(console.queue_rows, None, queue)
+        # the queue at once (statuses "…"), then again when every conversation is analysed; never a spinner over it
+        app.load(lambda: console.queue_rows(wait_s=0), None, queue, show_progress="hidden").then(
+            console.queue_rows, None, queue, show_progress="hidden")
     return app
 
 
@@ -269,5 +310,6 @@ def launch(app: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, **kw):
     """Serve offline: system fonts (no font CDN), no analytics, no server-side rendering."""
     theme = gr.themes.Soft(font=["ui-sans-serif", "system-ui", "Noto Sans CJK SC", "sans-serif"],
                            font_mono=["ui-monospace", "monospace"])
+    kw.setdefault("max_file_size", MAX_IMAGE_BYTES)  # uploads (photos) are refused by Gradio past the photo limit
     return app.launch(server_name=host, server_port=port, css=C.CSS, theme=theme, ssr_mode=False,
                       show_error=False, quiet=False, footer_links=[], **kw)

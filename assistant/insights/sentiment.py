@@ -1,201 +1,42 @@
 """Review sentiment: a multilingual classifier that each store trains from its own star ratings.
 
-Weak labels: 1-2 stars negative, 4-5 positive, 3 neutral (kept for a 3-way model, dropped for a 2-way
-one), so a store needs no annotation; any labelled review file trains it the same way.
+Weak labels (review_labels.py): 1-2 stars negative, 4-5 positive, 3 neutral (kept for a 3-way model,
+dropped for a 2-way one), so a store needs no annotation; any labelled review file trains it the same way.
 
-The model pools two branches with non-negative weights fitted on their out-of-fold probabilities:
+The model pools two branches with non-negative weights fitted on their out-of-fold probabilities
+(log_linear_pool.py):
 - character n-gram + word TF-IDF logistic regression: strong in-domain, any language, no tokenizer;
 - logistic regression over multilingual-e5 embeddings: transfers across languages and domains.
-Embeddings and lexicon scores are cached on disk (under `SHOPASSIST_HOME`) keyed by text hash.
+Embeddings are cached on disk (text_cache.py); lexicon scores (lexicon.py) are the fallback and baseline.
+This module keeps the names those modules had here, so `assistant.insights.sentiment` imports still work.
 
 Knows review texts and labels; knows nothing about products, aspects or tools (see aspects.py).
 """
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import re
 import time
-import uuid
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Sequence
 
 import numpy as np
 
+from assistant.insights.lexicon import is_chinese, lexicon_score, lexicon_scores, snownlp_score, vader_score
+from assistant.insights.log_linear_pool import LogLinearPool
+from assistant.insights.model_meta import data_hash
+from assistant.insights.review_labels import NEGATIVE, NEUTRAL, POSITIVE, review_text, star_label, weak_labels
+from assistant.insights.text_cache import TextVectorCache, embedding_cache, home_dir
+
+__all__ = [
+    "MODEL_VERSION", "NEGATIVE", "NEUTRAL", "POSITIVE", "LogLinearPool", "SentimentConfig", "SentimentModel",
+    "TextVectorCache", "data_hash", "embedding_cache", "home_dir", "is_chinese", "lexicon_score", "lexicon_scores",
+    "review_text", "snownlp_score", "star_label", "train_from_store", "vader_score", "weak_labels",
+]
+
 MODEL_VERSION = 2  # 2: log-linear pool stacker
-NEGATIVE, NEUTRAL, POSITIVE = "negative", "neutral", "positive"
-_CJK = re.compile(r"[\u3400-\u9fff]")
-_LATIN = re.compile(r"[A-Za-z]")
 
-
-def home_dir() -> Path:
-    """The one home-directory variable: caches and default artefacts live under it."""
-    return Path(os.environ.get("SHOPASSIST_HOME", Path.home() / ".cache" / "shopassist"))
-
-
-def is_chinese(text: str) -> bool:
-    """True when CJK characters outnumber a third of the Latin letters (a mixed review counts as Chinese)."""
-    cjk = len(_CJK.findall(text))
-    return cjk > 0 and cjk >= len(_LATIN.findall(text)) / 3
-
-
-# ---- on-disk caches --------------------------------------------------------------------------------
-
-class TextVectorCache:
-    """Per-text vectors on disk, keyed by a hash of (name, kind, text), so a text is computed once.
-
-    Entries live in append-only chunk files (`*.npz`: `keys` sha1 digests, `vecs` float16), written
-    atomically every `flush_every` new texts, so an interrupted run keeps what it computed and
-    parallel processes never clash.
-    """
-
-    def __init__(self, name: str, kind: str, compute: Callable[[list[str]], np.ndarray],
-                 directory: Path | None = None, max_chars: int = 512, flush_every: int = 1024,
-                 progress: bool = False):
-        self.name, self.kind, self._compute_fn = name, kind, compute
-        self.directory = Path(directory or home_dir() / "emb" / name)
-        self.max_chars, self.flush_every, self.progress = max_chars, flush_every, progress
-        self._index: dict[bytes, np.ndarray] | None = None
-
-    def _key(self, text: str) -> bytes:
-        return hashlib.sha1(f"{self.name}\x00{self.kind}\x00{text}".encode("utf-8")).digest()
-
-    def _load(self) -> dict[bytes, np.ndarray]:
-        if self._index is None:
-            self._index = {}
-            for path in sorted(self.directory.glob("*.npz")):
-                if path.name.endswith(".tmp.npz"):
-                    continue
-                with np.load(path) as z:
-                    self._index.update(zip(z["keys"].tolist(), z["vecs"]))
-        return self._index
-
-    def _write(self, keys: list[bytes], vecs: np.ndarray) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        name = f"{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        tmp = self.directory / f"{name}.tmp.npz"
-        np.savez(tmp, keys=np.array(keys, dtype="S20"), vecs=vecs.astype(np.float16))
-        tmp.rename(self.directory / f"{name}.npz")
-
-    def has(self, text: str) -> bool:
-        return self._key((text or "").strip()[: self.max_chars]) in self._load()
-
-    def get(self, texts: Sequence[str]) -> np.ndarray:
-        """(n, dim) float32 vectors, computing and storing only the texts not seen before."""
-        texts = [(t or "").strip()[: self.max_chars] for t in texts]
-        index = self._load()
-        keys = [self._key(t) for t in texts]
-        missing = list(dict.fromkeys((k, t) for k, t in zip(keys, texts) if k not in index))
-        self._fill(missing, index)
-        return np.vstack([index[k] for k in keys]).astype(np.float32) if keys else np.zeros((0, 0), np.float32)
-
-    def _fill(self, missing: list[tuple[bytes, str]], index: dict[bytes, np.ndarray]) -> None:
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(missing), desc=f"{self.name} ({self.kind})", disable=not (self.progress and missing))
-        for start in range(0, len(missing), self.flush_every):
-            chunk = missing[start:start + self.flush_every]
-            vecs = np.asarray(self._compute_fn([t for _, t in chunk]), dtype=np.float32)
-            vecs = vecs.reshape(len(chunk), -1).astype(np.float16)
-            self._write([k for k, _ in chunk], vecs)
-            index.update(zip((k for k, _ in chunk), vecs))
-            bar.update(len(chunk))
-        bar.close()
-
-
-def embedding_cache(embedder=None, progress: bool = False) -> TextVectorCache:
-    """e5 passage embeddings (or `embedder`'s), cached under SHOPASSIST_HOME/emb/<embedder name>."""
-    holder = {"embedder": embedder}
-
-    def compute(texts: list[str]) -> np.ndarray:
-        if holder["embedder"] is None:
-            from retrieval.embedders import E5Embedder
-            holder["embedder"] = E5Embedder()
-        return holder["embedder"].embed_passages([t if t else "-" for t in texts])
-
-    return TextVectorCache(getattr(embedder, "name", "e5"), "passage", compute, progress=progress)
-
-
-# ---- lexicon scores (fallback and baselines) ------------------------------------------------------
-
-@lru_cache(maxsize=1)
-def _vader():
-    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-    return SentimentIntensityAnalyzer()
-
-
-def vader_score(text: str) -> float:
-    """VADER compound score in [-1, 1] (English)."""
-    return float(_vader().polarity_scores(text)["compound"])
-
-
-def snownlp_score(text: str) -> float:
-    """SnowNLP positive probability mapped to [-1, 1] (Chinese)."""
-    from snownlp import SnowNLP
-    return 2.0 * float(SnowNLP(text).sentiments) - 1.0 if text.strip() else 0.0
-
-
-def lexicon_score(text: str) -> float:
-    """Lexicon sentiment in [-1, 1]: SnowNLP for Chinese text, VADER otherwise."""
-    return snownlp_score(text) if is_chinese(text) else vader_score(text)
-
-
-def lexicon_scores(texts: Sequence[str], cache: bool = True, progress: bool = False) -> np.ndarray:
-    """Lexicon scores for many texts; SnowNLP is slow (~50 ms a review), so scores are cached on disk."""
-    def compute(batch: list[str]) -> np.ndarray:
-        return np.array([lexicon_score(t) for t in batch], dtype=np.float32)
-
-    if not cache:
-        return compute(list(texts))
-    return TextVectorCache("lexicon", "score-v1", compute, progress=progress).get(texts)[:, 0]
-
-
-# ---- weak labels ----------------------------------------------------------------------------------
-
-def star_label(rating: float | None, neutral: bool = False) -> str | None:
-    """1-2 stars negative, 4-5 positive, 3 neutral (or None when the model is 2-way); None when unrated."""
-    if rating is None:
-        return None
-    if rating <= 2:
-        return NEGATIVE
-    if rating >= 4:
-        return POSITIVE
-    return NEUTRAL if neutral else None
-
-
-def review_text(review) -> str:
-    """The text a review is classified on: its title (when it adds something) and body."""
-    title, text = (review.title or "").strip(), (review.text or "").strip()
-    if not title or title in text:
-        return text
-    zh = is_chinese(title)
-    if title[-1] in ".!?。！？":
-        return f"{title}{'' if zh else ' '}{text}".strip()
-    return f"{title}{'。' if zh else '. '}{text}".strip()
-
-
-def weak_labels(reviews: Iterable, neutral: bool = False) -> tuple[list[str], list[str]]:
-    """(texts, labels) from star ratings; reviews without text or a usable rating are skipped."""
-    texts, labels = [], []
-    for r in reviews:
-        label, text = star_label(r.rating, neutral), review_text(r)
-        if label is not None and text:
-            texts.append(text)
-            labels.append(label)
-    return texts, labels
-
-
-def data_hash(texts: Sequence[str], labels: Sequence) -> str:
-    h = hashlib.sha256()
-    for t, y in zip(texts, labels):
-        h.update(f"{y}\x00{t}\x01".encode("utf-8"))
-    return h.hexdigest()[:16]
-
-
-# ---- the model ------------------------------------------------------------------------------------
 
 @dataclass
 class SentimentConfig:
@@ -403,53 +244,6 @@ def _aligned(model, X, classes: list[str]) -> np.ndarray:
     for j, c in enumerate(model.classes_):
         out[:, index[str(c)]] = p[:, j]
     return out
-
-
-class LogLinearPool:
-    """The stacker: p(class) proportional to prod_b p_b(class) ** w_b * exp(bias_class), with w_b >= 0.
-
-    A log-linear pool of the branches' probabilities, fitted on out-of-fold predictions by weighted
-    log-loss. Unlike a free logistic regression over the stacked log-probabilities it cannot turn a
-    branch upside down when the out-of-fold predictions are poor (small or oddly grouped data)."""
-
-    def __init__(self, l2: float = 1e-3, class_weight: str | None = "balanced"):
-        self.l2, self.class_weight = l2, class_weight
-        self.weights = self.bias = None
-
-    def _logits(self, parts: list[np.ndarray], theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        L = np.stack([np.log(np.clip(p, 1e-4, 1.0)) for p in parts])  # (branches, n, classes)
-        return L, np.tensordot(theta[:len(parts)], L, axes=1) + theta[len(parts):]
-
-    def fit(self, parts: list[np.ndarray], y: np.ndarray, classes: list[str]) -> "LogLinearPool":
-        from scipy.optimize import minimize
-
-        position = {c: i for i, c in enumerate(classes)}
-        idx = np.array([position[v] for v in y])
-        counts = np.bincount(idx, minlength=len(classes)).astype(float)
-        sample_w = (len(y) / (len(classes) * counts))[idx] if self.class_weight == "balanced" else np.ones(len(y))
-        sample_w /= sample_w.sum()
-        onehot = np.eye(len(classes))[idx]
-        B = len(parts)
-
-        def loss(theta):
-            L, z = self._logits(parts, theta)
-            z = z - z.max(axis=1, keepdims=True)
-            logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-            d = (np.exp(logp) - onehot) * sample_w[:, None]  # d loss / d logits
-            grad = np.concatenate([np.einsum("bnk,nk->b", L, d), d.sum(axis=0)])
-            grad[:B] += 2 * self.l2 * theta[:B]
-            return -(sample_w * (onehot * logp).sum(axis=1)).sum() + self.l2 * (theta[:B] ** 2).sum(), grad
-
-        start = np.concatenate([np.ones(B) / B, np.zeros(len(classes))])
-        bounds = [(0.0, None)] * B + [(None, None)] * len(classes)
-        theta = minimize(loss, start, jac=True, bounds=bounds, method="L-BFGS-B").x
-        self.weights, self.bias = theta[:B], theta[B:]
-        return self
-
-    def predict_proba(self, parts: list[np.ndarray]) -> np.ndarray:
-        _, z = self._logits(parts, np.concatenate([self.weights, self.bias]))
-        z = np.exp(z - z.max(axis=1, keepdims=True))
-        return z / z.sum(axis=1, keepdims=True)
 
 
 def train_from_store(store, neutral: bool = False, config: SentimentConfig | None = None,

@@ -78,11 +78,15 @@ class ChatTemplate:
         return _merge_tool_turns(dicts), None
 
 
+# a schema carrying this key is already described by the prompt: no copy of it is appended
+PROMPTED = "x-described-in-prompt"
+
+
 def with_json_instruction(messages: Sequence[Message], json_schema: dict | None) -> list[Message]:
     """Append the schema to the last user message, so the model knows what the JSON is for. Appended at the
     end, it leaves the cached prompt prefix intact."""
     messages = list(messages)
-    if json_schema is None:
+    if json_schema is None or json_schema.get(PROMPTED):
         return messages
     note = ("\n\nReply with only a JSON value matching this JSON schema, no other text:\n"
             + json.dumps(json_schema, ensure_ascii=False))

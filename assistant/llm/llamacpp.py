@@ -7,7 +7,8 @@ valid JSON by construction (it may still be cut off by `max_tokens`).
 
 Prefix cache: llama.cpp keeps the KV cache of the previous call and re-evaluates only the tokens after the
 longest common token prefix. With a fixed system message and tool list, a new turn pays only for its own
-new tokens; `Generation.cached_prompt_tokens` reports the reuse, and `prefill()` warms the cache at start.
+new tokens; `Generation.cached_prompt_tokens` reports the reuse. `prefill()` evaluates a fixed prefix once and
+keeps a snapshot of its KV state, restored whenever a later prompt starts with it after other prompts ran.
 One model context serves one call at a time (a lock serialises callers).
 
 Knows nothing about products, sessions or which tools a turn may use.
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import codecs
 import json
-import os
 import threading
 import time
 from pathlib import Path
@@ -26,6 +26,7 @@ from assistant.errors import BackendError, BackendTimeout
 from assistant.llm.base import Generation, MessageLike, StreamItem, as_messages, final_generation
 from assistant.llm.chat import ChatTemplate, assemble_generation, with_json_instruction
 from assistant.model_files import DEFAULT_MODEL, resolve_model
+from retrieval.threads import LLM_THREADS_ENV, ThreadPolicy, openmp_defaults
 
 INSTALL_HINT = ("the llamacpp backend needs llama-cpp-python (a core dependency; it compiles llama.cpp, "
                 "7-9 min on 2 cores): pip install llama-cpp-python==0.3.36")
@@ -34,8 +35,10 @@ INSTALL_HINT = ("the llamacpp backend needs llama-cpp-python (a core dependency;
 class LlamaCppBackend:
     """llama.cpp over a GGUF file. `model`: "qwen0.5b" (default), "qwen1.5b", "smollm2" or a .gguf path.
 
-    `n_threads` defaults to `$SHOPASSIST_THREADS` or 2. On a CPU shared with other busy processes, fewer
-    threads than cores is much faster: llama.cpp's threads wait for each other at every layer.
+    `n_threads` fixes the thread count; by default `$SHOPASSIST_THREADS` (a number, or "auto") and, for
+    "auto", the cores free at each call (`retrieval.threads.ThreadPolicy`): on a CPU shared with other busy
+    processes fewer threads than cores is much faster, as llama.cpp's threads wait for each other at every
+    layer, while on an idle machine every core helps. `n_threads` is the count the last call used.
     With `temperature > 0` the same seed repeats a reply for the same cache state; a reused prefix changes
     floating-point rounding, so a cached and an uncached call may sample differently.
     """
@@ -43,12 +46,16 @@ class LlamaCppBackend:
     name = "llamacpp"
 
     def __init__(self, model: str | None = None, n_threads: int | None = None, n_ctx: int = 4096,
-                 n_batch: int = 512, chat_template: str | None = None, verbose: bool = False, **llama_kwargs):
+                 n_batch: int = 512, chat_template: str | None = None, verbose: bool = False,
+                 thread_policy: ThreadPolicy | None = None, **llama_kwargs):
+        openmp_defaults()  # before llama_cpp loads libgomp
         try:
             import llama_cpp
         except ImportError as e:
             raise ImportError(INSTALL_HINT) from e
-        n_threads = n_threads or int(os.environ.get("SHOPASSIST_THREADS") or 2)
+        self.thread_policy = None if n_threads else (thread_policy or ThreadPolicy(LLM_THREADS_ENV))
+        n_threads = n_threads or self.thread_policy.choose()
+        self.n_threads = n_threads
         self.model_path: Path = resolve_model(model)
         self.model_id = model or DEFAULT_MODEL
         try:
@@ -65,7 +72,9 @@ class LlamaCppBackend:
                                      bos_token=self._bos, eos_token=self._special_text(self.llama.token_eos()))
         self._grammar_type = llama_cpp.LlamaGrammar
         self._grammars: dict[str, object] = {}
+        self._snapshots: dict[tuple[int, ...], object] = {}  # KV states of prefilled prompt prefixes
         self._lock = threading.Lock()
+        self._set_n_threads = llama_cpp.llama_set_n_threads
 
     def render(self, messages: Sequence[MessageLike], tools: list[dict] | None = None,
                json_schema: dict | None = None) -> str:
@@ -90,7 +99,17 @@ class LlamaCppBackend:
         max_tokens = min(max_tokens, self.n_ctx - len(tokens))
         grammar = self._grammar(json_schema)
         with self._lock:
+            self._fit_threads()
             yield from self._decode(tokens, tools, grammar, max_tokens, temperature, seed, timeout_s)
+
+    def _fit_threads(self) -> None:
+        """Re-choose the thread count from the cores free now (only with a thread policy)."""
+        if self.thread_policy is None:
+            return
+        n = self.thread_policy.choose()
+        if n != self.n_threads:
+            self._set_n_threads(self.llama.ctx, n, n)
+            self.n_threads = n
 
     def prefill(self, messages: Sequence[MessageLike], tools: list[dict] | None = None) -> int:
         """Evaluate the prompt of `messages` (typically just the system message) into the KV cache, so the
@@ -98,12 +117,24 @@ class LlamaCppBackend:
         tokens = self._prompt_tokens(self.template.render(as_messages(messages), tools,
                                                           add_generation_prompt=False))
         with self._lock:
+            self._fit_threads()
             for _ in self.llama.generate(tokens, temp=0.0):
                 break
+            # kept: a later call that starts with these tokens gets them back even after other prompts ran
+            self._snapshots[tuple(tokens)] = self.llama.save_state()
         return len(tokens)
+
+    def _restore_prefix(self, tokens: list[int]) -> None:
+        """Bring back a prefilled prefix of `tokens` when the KV cache now holds less of it (another prompt
+        ran in between: the parse prompt and an answer prompt alternate)."""
+        best = max((k for k in self._snapshots if len(k) <= len(tokens) and tuple(tokens[:len(k)]) == k),
+                   key=len, default=None)
+        if best is not None and self._cached_prefix(tokens) < len(best) - 1:
+            self.llama.load_state(self._snapshots[best])
 
     def _decode(self, tokens: list[int], tools, grammar, max_tokens: int, temperature: float, seed: int,
                 timeout_s: float) -> Iterator[StreamItem]:
+        self._restore_prefix(tokens)
         cached = self._cached_prefix(tokens)
         self.llama.set_seed(seed)
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")

@@ -29,13 +29,15 @@ _RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
 
 class OpenAIBackend:
     """Client of an OpenAI-compatible server. `base_url` ends in `/v1` (default `$OPENAI_BASE_URL` or
-    http://127.0.0.1:8000/v1); `model` defaults to the first model the server lists."""
+    http://127.0.0.1:8000/v1); `model` defaults to the first model the server lists. `tool_choice` is sent
+    with every call that offers tools: "auto" (default), "required", or the name of one tool to force
+    (servers then constrain the call by grammar, e.g. llama.cpp's chatml-function-calling)."""
 
     name = "openai"
 
     def __init__(self, model: str | None = None, base_url: str | None = None, api_key: str | None = None,
                  max_retries: int = 2, backoff_s: float = 0.5, connect_timeout_s: float = 10.0,
-                 headers: dict | None = None):
+                 headers: dict | None = None, tool_choice: str = "auto"):
         try:
             import httpx
         except ImportError as e:
@@ -47,6 +49,8 @@ class OpenAIBackend:
                                              **(headers or {})})
         self.max_retries, self.backoff_s, self.connect_timeout_s = max_retries, backoff_s, connect_timeout_s
         self._model = model
+        self.tool_choice = (tool_choice if tool_choice in ("auto", "required", "none")
+                            else {"type": "function", "function": {"name": tool_choice}})
 
     @property
     def model_id(self) -> str:
@@ -110,7 +114,7 @@ class OpenAIBackend:
         body = {"model": self.model_id, "messages": [m.to_openai() for m in as_messages(messages)],
                 "max_tokens": max_tokens, "temperature": temperature, "seed": seed, "stream": stream}
         if tools:
-            body["tools"], body["tool_choice"] = tools, "auto"
+            body["tools"], body["tool_choice"] = tools, self.tool_choice
         if json_schema is not None:
             body["response_format"] = {"type": "json_schema",
                                        "json_schema": {"name": "reply", "schema": json_schema, "strict": True}}
@@ -192,13 +196,16 @@ class OpenAIBackend:
 
 
 def _merge_call_deltas(calls: dict[int, dict], deltas: list[dict]) -> None:
-    """Streamed tool calls arrive in pieces keyed by index; argument strings are concatenated."""
+    """Streamed tool calls arrive in pieces keyed by index; argument strings are concatenated. The name comes
+    once (OpenAI, vLLM) or again in every piece (llama.cpp's llama_cpp.server): a repeat is not appended."""
     for d in deltas:
         call = calls.setdefault(d.get("index", len(calls)), {"id": "", "type": "function",
                                                              "function": {"name": "", "arguments": ""}})
         call["id"] = d.get("id") or call["id"]
         fn = d.get("function") or {}
-        call["function"]["name"] += fn.get("name") or ""
+        name = fn.get("name") or ""
+        if name != call["function"]["name"]:
+            call["function"]["name"] += name
         call["function"]["arguments"] += fn.get("arguments") or ""
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import shutil
 import time
 from pathlib import Path
@@ -14,10 +13,7 @@ from ui.commands.serve import add_backend_arguments
 log = logging.getLogger(__name__)
 
 
-def home_dir() -> Path:
-    """`$SHOPASSIST_HOME`, default `~/.cache/shopassist` (the same home the model cache uses)."""
-    home = os.environ.get("SHOPASSIST_HOME")
-    return Path(home) if home else Path.home() / ".cache" / "shopassist"
+from retrieval.text import home_dir  # noqa: E402  (one definition of the home folder)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -18,7 +18,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, help="index folder to write")
     p.add_argument("--strict", action="store_true", help="fail on any rejected or repaired row")
     p.add_argument("--embedder", default="e5", help="e5 (multilingual, default), minilm, or st:/path")
-    p.add_argument("--index-kind", default="auto", choices=["auto", "flat", "hnsw"])
+    p.add_argument("--index-kind", default="auto", choices=["auto", "flat", "hnsw", "ivf"])
+    p.add_argument("--vectors", default="faiss", choices=["faiss", "pgvector"],
+                   help="where the product vectors live: FAISS files in --out (default) or a Postgres table")
+    p.add_argument("--vector-db", help="postgresql:// URL for --vectors pgvector (or $SHOPASSIST_VECTOR_DB)")
     p.add_argument("--quiet", action="store_true")
 
 
@@ -27,8 +30,14 @@ def main(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm
 
-    # a batch job: embed on every core (serving keeps the 1-thread default, see retrieval/embedders.py)
-    os.environ.setdefault("SHOPASSIST_EMBED_THREADS", str(os.cpu_count() or 1))
+    from retrieval.threads import allowed_cpus
+
+    # a batch job: embed on every core this process may use (serving follows the free cores, retrieval/threads.py;
+    # under load 13, 2 threads still embedded 1.3x faster than 1: docs/results/speed.md)
+    os.environ.setdefault("SHOPASSIST_EMBED_THREADS", str(len(allowed_cpus())))
+    os.environ["SHOPASSIST_VECTORS"] = args.vectors  # read by retrieval.vector_backends
+    if args.vector_db:
+        os.environ["SHOPASSIST_VECTOR_DB"] = args.vector_db
     try:
         store, report = load_catalog(args.catalog, args.format, parse_mapping(args.map), strict=args.strict)
     except CatalogError as e:
@@ -54,6 +63,9 @@ def main(args: argparse.Namespace) -> int:
     if args.format == "taubench_retail":
         if save_service_data(args.catalog, out) != 0:
             return 2
+    from assistant.turn_classifier import train_for_store
+
+    train_for_store(store, out / "models")  # the learned reader of turns for this store's own vocabulary
     print(f"indexed {len(index)} products in {seconds:.1f} s ({len(index) / max(seconds, 1e-9):.1f} products/s) "
           f"-> {out}")
     return 0

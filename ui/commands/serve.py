@@ -6,10 +6,9 @@ import logging
 import os
 from pathlib import Path
 
-from assistant.app import DEFAULT_BACKEND
+from assistant.app import BACKENDS, DEFAULT_BACKEND, add_turn_arguments, load_for_serving  # noqa: F401
 
 log = logging.getLogger(__name__)
-BACKENDS = ("llamacpp", "transformers", "openai", "scripted", "none")
 
 
 def add_backend_arguments(p: argparse.ArgumentParser, default_port: int) -> None:
@@ -18,34 +17,16 @@ def add_backend_arguments(p: argparse.ArgumentParser, default_port: int) -> None
                    help="LLM backend (default llamacpp; none = templated replies only)")
     p.add_argument("--model", help="model for the backend (llamacpp: qwen1.5b, qwen0.5b, smollm2 or a .gguf)")
     p.add_argument("--base-url", help="server URL for --backend openai")
-    p.add_argument("--sessions", help="SQLite file for durable sessions (carts, turns, feedback); default: in memory")
+    p.add_argument("--store", "--sessions", dest="sessions", default=os.environ.get("SHOPASSIST_STORE"),
+                   help="durable sessions (carts, turns, orders, feedback): a SQLite file, or a postgresql:// URL "
+                        "that several replicas share (default: $SHOPASSIST_STORE, else in memory)")
+    add_turn_arguments(p)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=default_port)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_backend_arguments(p, 7860)
-
-
-def load_for_serving(index_dir: str | Path, backend: str | None, model: str | None, base_url: str | None = None,
-                     sessions: str | None = None):
-    """(assistant, note): the assistant over the index with the backend, or with templated replies and a note
-    saying why when the backend cannot be loaded. A served app must start even without its LLM."""
-    from assistant.app import load_assistant, load_backend_or_none
-
-    assistant = load_assistant(index_dir, backend="none")
-    if sessions:
-        from assistant.persistence import SessionStore
-
-        assistant.sessions = SessionStore(sessions)
-    kw = {"base_url": base_url} if base_url else {}
-    try:
-        assistant.backend = load_backend_or_none(backend, model, **kw)
-    except Exception as e:  # any failure to load: serve templated replies, say so loudly, never crash
-        note = f"the {backend} backend could not be loaded ({type(e).__name__}: {e}); replies are templated"
-        log.warning(note)
-        return assistant, note
-    return assistant, ""
 
 
 def resolve_index(index: str | None) -> Path:
@@ -57,12 +38,15 @@ def resolve_index(index: str | None) -> Path:
 
 
 def main(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    from ui.logs import setup_logging
+
+    setup_logging()
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     from ui.shopper import build_app, launch
 
     index_dir = resolve_index(args.index)
-    assistant, note = load_for_serving(index_dir, args.backend, args.model, args.base_url, args.sessions)
+    assistant, note = load_for_serving(index_dir, args.backend, args.model, args.base_url, args.sessions,
+                                       args.router, args.answer_style)
     app = build_app(assistant, index_dir, note=note)
     launch(app, args.host, args.port)
     return 0

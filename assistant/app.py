@@ -70,6 +70,7 @@ def load_assistant(index_dir: str | Path, backend: str | None = DEFAULT_BACKEND,
     index = ProductIndex.load(index_dir)
     llm = backend_obj if backend_obj is not None else load_backend_or_none(backend, model, **backend_kw)
     assistant = build_assistant(index, llm, backend, router, answer_style, sessions, index_dir / "models", config)
+    assistant.service = open_service_agent(index_dir, llm, sessions)
     reader = assistant.understander.reader
     if reader is not None and assistant.config.router != "plan":
         try:  # the parse prompt's fixed part into the model's cache now, not during the first shopper's turn
@@ -77,6 +78,16 @@ def load_assistant(index_dir: str | Path, backend: str | None = DEFAULT_BACKEND,
         except Exception as e:
             log.warning("could not warm the parse prompt: %s", e)
     return assistant
+
+
+def open_service_agent(index_dir: Path, backend, sessions=None):
+    """The after-sales service agent when the index carries service records (`--format taubench_retail`), else None.
+    Its writes go to the session store when there is one, else to `<index>/service/records.sqlite`."""
+    if not (index_dir / "service" / "orders.json").exists():
+        return None
+    from assistant.service.desk import ServiceDesk
+
+    return ServiceDesk.open(index_dir, backend, sessions).agent
 
 
 def load_for_serving(index_dir: str | Path, backend: str | None, model: str | None, base_url: str | None = None,

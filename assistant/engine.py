@@ -103,8 +103,9 @@ class DoneEvent:
 
 class Assistant:
     def __init__(self, index: ProductIndex, backend=None, insights: Insights | None = None,
-                 config: AssistantConfig | None = None, sessions=None, classifier=None):
+                 config: AssistantConfig | None = None, sessions=None, classifier=None, service=None):
         self.index = index
+        self.service = service  # an assistant.service ServiceAgent when the store has after-sales records
         self.sessions = sessions  # an assistant.persistence.SessionStore, or None: sessions live in memory only
         self.insights = insights or Insights()
         self.config = config or AssistantConfig()
@@ -159,6 +160,9 @@ class Assistant:
             yield TextEvent(res.text)
             yield from self._finish(session, text[:MAX_INPUT_CHARS], res, t0, [])
             return
+        if self.service is not None and self._wants_service(text, session):
+            yield from self._service_turn(session, text, res, t0)
+            return
         self.understander.router = self.config.router
         self.understander.sampling = (self.config.temperature, self.config.seed)
         u = self.understander.read(text, session) if search is None else _search_reading(search, lang)
@@ -197,6 +201,30 @@ class Assistant:
         self._collect(res, res.tool_calls, u)
         yield from self.phraser.answer(session, text, u, plan, res, t0)
         yield from self._finish(session, text, res, t0, res.tool_calls, focus=_focus_after(u, plan, res))
+
+    @staticmethod
+    def _wants_service(text: str, session: Session) -> bool:
+        from assistant.service.hook import wants_service
+
+        return wants_service(text, session.service)
+
+    def _service_turn(self, session: Session, text: str, res: TurnResult, t0: float) -> Iterator[TextEvent | DoneEvent]:
+        """An after-sales message (cancel, return, exchange, change an order, or a service conversation still open):
+        the service agent answers under the store's written policy; a write runs only on the shopper's next yes."""
+        from assistant.service.hook import service_turn
+
+        res.intent = "support"
+        try:
+            reply, session.service = service_turn(self.service, session.service, session.user_id, text)
+            res.text, res.tool_calls = reply.text, list(reply.tool_calls)
+            res.understanding = {"action": "service", "proposal": reply.proposal, "executed": reply.executed,
+                                 "transferred": reply.transferred, "parse": reply.parse}
+        except Exception as e:  # a failing service agent: an apology and a person, never a stack trace
+            log.exception("service agent failed")
+            res.errors.append(f"service agent: {type(e).__name__}: {e}")
+            res.text = replies.service_unavailable(res.lang)
+        yield TextEvent(res.text)
+        yield from self._finish(session, text, res, t0, res.tool_calls)
 
     def _guard(self, u: Understanding, text: str, session: Session) -> None:
         """The phrase lists of assistant.guard, as a fallback behind the turn's own reading."""

@@ -110,12 +110,13 @@ class SessionStore:
     def load(self, session_id: str, user_id: str | None) -> Session | None:
         """The saved session `session_id` of this user; None when this user has none by that id."""
         with self._read() as db:
-            row = db.execute(sa.select(SESSIONS.c.lang, SESSIONS.c.last_shown, SESSIONS.c.last_search)
+            row = db.execute(sa.select(SESSIONS.c.lang, SESSIONS.c.last_shown, SESSIONS.c.last_search, SESSIONS.c.service)
                              .where(self._key(SESSIONS, user_id, session_id))).first()
             if row is None:
                 return None
             session = Session(user_id=user_id, session_id=session_id, lang=row[0] or "en",
-                              last_shown=json.loads(row[1] or "[]"), last_search=json.loads(row[2] or "{}"))
+                              last_shown=json.loads(row[1] or "[]"), last_search=json.loads(row[2] or "{}"),
+                              service=json.loads(row[3]) if row[3] else None)
             session.cart = self._cart(db, user_id, session_id)
             rows = db.execute(sa.select(*[TURNS.c[c] for c in _TURN_COLS])
                               .where(self._key(TURNS, user_id, session_id)).order_by(TURNS.c.seq)).all()
@@ -127,7 +128,7 @@ class SessionStore:
         turns), in place; a session the store does not know is left as it is."""
         saved = self.load(session.session_id, session.user_id)
         if saved is not None:
-            for name in ("turns", "cart", "last_shown", "last_search", "lang"):
+            for name in ("turns", "cart", "last_shown", "last_search", "lang", "service"):
                 setattr(session, name, getattr(saved, name))
         return session
 
@@ -195,7 +196,8 @@ class SessionStore:
                 "complete": 1, "ts": turn.ts})
             db.execute(SESSIONS.update().where(self._key(SESSIONS, session.user_id, session.session_id)).values(
                 lang=session.lang, last_shown=json.dumps(session.last_shown),
-                last_search=json.dumps(redact_obj(session.last_search), ensure_ascii=False, default=str)))
+                last_search=json.dumps(redact_obj(session.last_search), ensure_ascii=False, default=str),
+                service=json.dumps(session.service, ensure_ascii=False, default=str) if session.service else None))
 
     # ---- orders --------------------------------------------------------------------------------
     def place_order(self, session: Session, prices: dict[str, float]) -> dict[str, Any]:

@@ -198,6 +198,13 @@ def order_reply(r: dict[str, Any], lang: str) -> str:
             + (f", estimated delivery {eta}" if eta else "") + ".")
 
 
+def service_unavailable(lang: str) -> str:
+    """The service agent failed: nothing was changed, and a person is the way on."""
+    return ("抱歉，售后服务暂时无法处理这个请求，您的订单没有任何改动。请稍后再试，或要求转人工客服。" if zh(lang)
+            else "Sorry, I can't handle that order request right now, and nothing on your orders was changed. "
+                 "Please try again in a moment, or ask for a human agent.")
+
+
 def tool_error(error: str, lang: str) -> str:
     return ("抱歉，这一步没有完成：" if zh(lang) else "Sorry, I couldn't complete that: ") + error
 

@@ -40,6 +40,7 @@ class Session:
     last_search: dict[str, Any] = field(default_factory=dict)  # query + filters of the last search
     cart: dict[str, int] = field(default_factory=dict)         # product id -> quantity
     lang: str = "en"
+    service: dict[str, Any] | None = None  # an after-sales conversation's state (assistant.service.hook)
 
     def history(self, max_turns: int = 4) -> list[tuple[str, str]]:
         return [(t.user, t.reply) for t in self.turns[-max_turns:]]

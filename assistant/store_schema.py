@@ -31,7 +31,8 @@ SESSIONS = sa.Table(
     "sessions", METADATA,
     sa.Column("owner", _T, primary_key=True), sa.Column("session_id", _T, primary_key=True),
     sa.Column("created", _F), sa.Column("updated", _F), sa.Column("lang", _T),
-    sa.Column("last_shown", _T, server_default="[]"), sa.Column("last_search", _T, server_default="{}"))
+    sa.Column("last_shown", _T, server_default="[]"), sa.Column("last_search", _T, server_default="{}"),
+    sa.Column("service", _T))  # migration 5: the after-sales conversation's state (JSON), or NULL
 
 CART_ITEMS = sa.Table(
     "cart_items", METADATA,
@@ -65,6 +66,26 @@ API_KEYS = sa.Table(  # migration 3: who may call the HTTP API (ui/auth.py); the
     sa.Column("key_id", _T, primary_key=True), sa.Column("key_hash", _T, nullable=False, unique=True),
     sa.Column("user_id", _T), sa.Column("role", _T, nullable=False), sa.Column("rate_per_min", _I),
     sa.Column("created", _F), sa.Column("revoked", _F))
+
+# migration 4: after-sales service (assistant/service/records.py): changed order and user records, the log of
+# executed writes, hand-offs to a person
+SERVICE_RECORDS = sa.Table(
+    "service_records", METADATA,
+    sa.Column("owner", _T, primary_key=True), sa.Column("kind", _T, primary_key=True),
+    sa.Column("key", _T, primary_key=True), sa.Column("data", _T, nullable=False), sa.Column("updated", _F),
+    sa.Index("service_records_by_key", "kind", "key"))
+
+SERVICE_ACTIONS = sa.Table(
+    "service_actions", METADATA,
+    sa.Column("id", _I, primary_key=True, autoincrement=True), sa.Column("owner", _T, nullable=False),
+    sa.Column("session_id", _T), sa.Column("name", _T, nullable=False), sa.Column("arguments", _T),
+    sa.Column("result", _T), sa.Column("confirmed_by", _T), sa.Column("ts", _F))
+
+SERVICE_HANDOFFS = sa.Table(
+    "service_handoffs", METADATA,
+    sa.Column("id", _I, primary_key=True, autoincrement=True), sa.Column("owner", _T, nullable=False),
+    sa.Column("session_id", _T), sa.Column("summary", _T), sa.Column("transcript", _T),
+    sa.Column("status", _T, server_default="open"), sa.Column("ts", _F))
 
 
 @dataclass(frozen=True)
@@ -101,6 +122,11 @@ MIGRATIONS: list[Migration] = [
     Migration(2, "cart_items.added: cart lines keep their insertion order on every engine", _v2_cart_order),
     Migration(3, "api_keys: hashed API keys bound to a user or a service role",
               lambda conn: API_KEYS.create(conn, checkfirst=True)),
+    Migration(4, "service_records, service_actions, service_handoffs: after-sales changes, their log, hand-offs",
+              lambda conn: [t.create(conn, checkfirst=True) for t in (SERVICE_RECORDS, SERVICE_ACTIONS,
+                                                                       SERVICE_HANDOFFS)]),
+    Migration(5, "sessions.service: an after-sales conversation in the shopper chat keeps its state across replicas",
+              lambda conn: add_column(conn, SESSIONS, "service")),
 ]
 
 _PG_LOCK_KEY = 0x5E55_1017  # any constant: the advisory lock all replicas' migrations queue on

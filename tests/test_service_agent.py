@@ -241,3 +241,50 @@ def test_two_items_of_one_product_are_told_apart_by_their_options(tmp_path):
     assert r.proposal is None and "Which T-Shirt do you mean" in r.text
     r = agent.turn(state, "The blue one, please exchange it for the black one.")
     assert r.proposal["arguments"]["item_ids"] == ["1001"] and r.proposal["arguments"]["new_item_ids"] == ["1003"]
+
+
+# ---- the shopper chat: the engine routes after-sales messages to the service agent ------------------------
+
+def test_the_shopper_chat_runs_a_return_through_the_service_agent_and_keeps_its_state(agent, tmp_path):
+    """A signed-in shopper's return goes to the service agent (proposal, then yes); a product question in the same
+    chat still searches; the service state survives a restart through the session store."""
+    from assistant.engine import Assistant
+    from assistant.persistence import SessionStore
+    from retrieval.catalog import Store
+    from retrieval.search import ProductIndex
+    from tests.test_engine import ORDERS, PRODUCTS, REVIEWS  # the engine tests' small catalog
+
+    index = ProductIndex.build(Store(products={p.product_id: p for p in PRODUCTS}, reviews=list(REVIEWS),
+                                     orders=dict(ORDERS)))
+    sessions = SessionStore(tmp_path / "sessions.sqlite")
+    chat = Assistant(index, None, sessions=sessions, service=agent)
+    s = chat.new_session("alice_1")
+    r1 = chat.turn(s, "I want to return the t-shirt I got, refund it to my gift card.")
+    assert r1.intent == "support" and r1.understanding["action"] == "service"
+    assert r1.understanding["proposal"]["name"] == "return_delivered_order_items" and "yes" in r1.text.lower()
+    assert agent.domain.order("#W0000002")["status"] == "delivered"  # proposed, not written
+    again = Assistant(index, None, sessions=sessions, service=agent).new_session("alice_1", s.session_id)
+    assert again.service == s.service and again.service["pending"]  # the proposal waits in the store
+    r2 = chat.turn(again, "yes")
+    assert r2.understanding["executed"][0]["name"] == "return_delivered_order_items"
+    assert agent.domain.order("#W0000002")["status"] == "return requested"
+    plain = Assistant(index, None)  # a store without service records: the engine's own tools, no service agent
+    assert plain.turn(plain.new_session("alice_1"), "please return my order").understanding["action"] != "service"
+    r3 = chat.turn(chat.new_session("alice_1"), "usb c cable")
+    assert [c["name"] for c in r3.tool_calls] == ["search_products"]
+
+
+def test_a_failing_service_agent_gets_an_apology_not_a_stack_trace(agent):
+    from assistant.engine import Assistant
+    from retrieval.catalog import Store
+    from retrieval.search import ProductIndex
+    from tests.test_engine import PRODUCTS
+
+    def broken(state, text):
+        raise RuntimeError("records unavailable")
+
+    agent.turn = broken
+    chat = Assistant(ProductIndex.build(Store(products={p.product_id: p for p in PRODUCTS})), None, service=agent)
+    r = chat.turn(chat.new_session("alice_1"), "please cancel order #W0000001")
+    assert "nothing on your orders was changed" in r.text and "Traceback" not in r.text
+    assert any("records unavailable" in e for e in r.errors)

@@ -23,6 +23,8 @@ def open_desk(assistant, index_dir) -> ServiceDesk | None:
     if index_dir is None:
         return None
     try:
+        if getattr(assistant, "service", None) is not None:  # the shopper chat's agent: one set of records
+            return ServiceDesk(assistant.service)
         return ServiceDesk.open(index_dir, assistant.backend, getattr(assistant, "sessions", None))
     except Exception:  # a served app starts without its service desk rather than not at all
         logging.getLogger(__name__).exception("the service desk could not be opened")

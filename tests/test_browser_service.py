@@ -8,7 +8,8 @@ from __future__ import annotations
 import pytest
 
 from tests.service_fixtures import tiny_data
-from tests.test_browser import ARGS, App, ensure_chromium
+from tests.browser_app import ARGS, App
+from tests.test_browser import require_chromium
 
 pytestmark = pytest.mark.slow
 
@@ -32,7 +33,7 @@ def test_a_return_with_the_confirmation_card(service_index):
     app = App(service_index, "--backend", "none")
     try:
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=ensure_chromium(), headless=True, args=ARGS)
+            browser = p.chromium.launch(executable_path=require_chromium(), headless=True, args=ARGS)
             page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
             page.set_default_timeout(120_000)
             page.goto(app.url)

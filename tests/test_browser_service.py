@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from tests.service_fixtures import tiny_data
-from tests.browser_app import ARGS, App
+from tests.browser_app import ARGS, App, new_page
 from tests.test_browser import require_chromium
 
 pytestmark = pytest.mark.slow
@@ -34,15 +34,17 @@ def test_a_return_with_the_confirmation_card(service_index):
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=require_chromium(), headless=True, args=ARGS)
-            page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-            page.set_default_timeout(120_000)
-            page.goto(app.url)
+            page = new_page(browser, app.url, 120_000)  # offline: requests off this machine fail at once
             page.click("#tab-service-button")
             page.click("#service-new")
             page.fill("#service-customer textarea",
                       "My email is alice@example.com. Please return the t-shirt I received, I want a refund.")
             page.click("#service-customer-send")
-            page.wait_for_selector("#service-proposal .sa-proposal[data-status='draft']")
+            try:
+                page.wait_for_selector("#service-proposal .sa-proposal[data-status='draft']")
+            except Exception as e:
+                raise AssertionError(f"no proposal card: {e}\n{page.inner_text('#service-transcript')}\n"
+                                     f"{app.output()}") from None
             card = page.inner_text("#service-proposal")
             assert "Return items" in card and "#W0000002" in card and "1002" in card and "paypal_1" in card
             assert "#W0000002" in page.input_value("#service-reply textarea")  # the suggested reply beside it

@@ -322,7 +322,8 @@ class Assistant:
                 else f"Your message is too long ({len(text)} characters); please keep it under {MAX_INPUT_CHARS}.")
 
     # ---- bookkeeping ---------------------------------------------------------------------------
-    def _finish(self, session: Session, text: str, res: TurnResult, t0: float, calls, focus=None) -> Iterator[DoneEvent]:
+    def _finish(self, session: Session, text: str, res: TurnResult, t0: float, calls,
+                focus=None) -> Iterator[DoneEvent]:
         res.timings["total_ms"] = (time.perf_counter() - t0) * 1e3
         res.timings.setdefault("ttft_ms", res.timings["total_ms"])
         shown = [p["product_id"] for p in res.products]

@@ -91,11 +91,12 @@ _HAS = re.compile(r"\b(?:has|have|comes? with|features?|supports?|includes?|offe
                   r"([a-z0-9][a-z0-9 -]{2,40}?)(?=[,.;!?]|\s+(?:and|but|for|which|that|so|while)\b|$)|"
                   r"(?:支持|带有|具有|自带|配有)([\u4e00-\u9fff]{2,8})", re.I)
 # a negated verb states a lack only with a feature verb after it ("doesn't support X"; "I can't find that order"
-# is about the assistant, not a product); "no X", "without X", "lacks X" always do
+# is about the assistant, not a product); "no X", "without X", "lacks X" always do; 无法 (cannot), 无线
+# (wireless) and 无论 (whatever) are no lack
 _LACKS = re.compile(r"(?:\b(?:does not|doesn't|do not|don't|cannot|can't)\s+(?:have|support|include|come with|offer|"
                     r"work with)\s+|\b(?:lacks?|without|has no|have no|no)\s+)(?:a |an |the |any )?"
                     r"([a-z0-9][a-z0-9 -]{2,40}?)(?=[,.;!?]|\s+(?:and|but|for|which|so)\b|$)|"
-                    r"(?:没有|不支持|不带|无(?![法线论]))([\u4e00-\u9fff]{2,8})", re.I)  # 无法 cannot, 无线 wireless, 无论 whatever: no lack
+                    r"(?:没有|不支持|不带|无(?![法线论]))([\u4e00-\u9fff]{2,8})", re.I)  # 无法, 无线, 无论: no lack
 _FILLER_WORDS = {"a", "an", "the", "and", "or", "of", "for", "to", "in", "on", "with", "it", "its", "this", "that",
                  "very", "good", "great", "nice", "excellent", "solid", "decent", "strong", "option", "options",
                  "choice", "one", "ones", "you", "your", "more", "less", "better", "best", "also", "lot", "lots", "many",

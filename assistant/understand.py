@@ -499,8 +499,8 @@ class Understander:
             after = re.sub(rf"^\s*{slot_reader.MONEY_MARK}", "", t[lim[1]:], flags=re.I)
             t = before + " " + after
         t = _strip_constraints(slot_reader.strip_superlatives(t))
-        clauses = [c for c in re.split(r"[,.;!?，。；！？\n]|\b(?:but|because|since|though|and then|so)\b", t)
-                   if c.strip()]
+        stops = r"[,;!?，。；！？\n]|(?<!\d)\.|\.(?!\d)|\b(?:but|because|since|though|and then|so)\b"  # not "1.5"
+        clauses = [c for c in re.split(stops, t) if c.strip()]
         if len(clauses) > 1:  # a story around the need: the clauses that name a kind of product, the need first
             kinds = [c for c in clauses if self._names_a_kind(c)]
             kinds.sort(key=lambda c: not _NEED.search(c))
@@ -508,9 +508,9 @@ class Understander:
         q = _FILLER.sub(" ", " ".join(clauses))
         if u.filters.get("brand"):
             q = re.sub(rf"(?<![A-Za-z]){re.escape(u.filters['brand'])}(?![A-Za-z])", " ", q, flags=re.I)
-        q = re.sub(r"[?？!！,，。.:;\"'()]+", " ", q)
-        words = [w for w in q.split() if (w.lower() not in GENERIC or w.lower() in ("with",))
-                 and not (len(w) == 1 and w.isascii() and w.isalpha())]  # "what's" leaves an "s"
+        q = re.sub(r"(?<=[A-Za-z])['’](?:s|re|ll|m|d|t|ve)\b", " ", q, flags=re.I)  # "what's": no stray "s"
+        q = re.sub(r"[?？!！,，。:;\"'’()]+|\.(?!\d)", " ", q)  # "1.5 litre" keeps its number
+        words = [w for w in q.split() if w.lower() not in GENERIC or w.lower() in ("with",)]  # "usb c" keeps its c
         if len(words) > 3:  # a long residue keeps the words product titles use ("mom", "tbh", "keep" go)
             known = [w for w in words if self._title_word(w)]
             words = known if len(known) >= 1 else words

@@ -212,3 +212,15 @@ def test_the_currency_an_amount_is_written_in(text, value, currency):
 
     (limit,) = [lim for lim in read_prices(text) if lim.direction == "max"]
     assert (limit.value, limit.currency) == (value, currency)
+
+
+@pytest.mark.parametrize("text, words", [
+    ("usb c cable under 300", "usb c cable"),                # a letter that is part of the name stays
+    ("what's a good 1.5 litre kettle", "1.5 litre kettle"),  # a decimal is not a sentence end; no stray "s"
+    ("I'd like a type c charger. Below 900 please", "type c charger"),
+])
+def test_the_need_keeps_letters_and_decimals_of_product_names(index, text, words):
+    from assistant.session import Session
+    from assistant.understand import Understander
+
+    assert words in Understander(index, router="plan").read(text, Session()).query

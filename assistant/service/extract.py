@@ -63,6 +63,11 @@ def zips(text: str) -> list[str]:
     return list(dict.fromkeys(introduced + _ZIP.findall(text)))
 
 
+def malformed_zips(text: str) -> list[str]:
+    """Numbers introduced as a zip code that are not 5 digits ("my zip code is 1868"): said back, never looked up."""
+    return [z for z in re.findall(r"\bzip(?: ?code)?(?: is|:)?\s*(\d{1,12})\b", text, re.I) if len(z) != 5]
+
+
 def payment_ids(text: str) -> list[str]:
     return list(dict.fromkeys(_PAYMENT_ID.findall(text)))
 

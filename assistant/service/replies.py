@@ -18,6 +18,19 @@ TRANSFERRED = "I have transferred you to a human agent, who will continue from h
 WITHDRAWN = "Understood, I have not made that change."
 
 
+def ask_identity(name: tuple[str, str] | None = None, malformed_zip: str = "") -> str:
+    """The identity question, saying what was understood and what is still missing: a name already given is
+    thanked, a zip code of the wrong length is named; the e-mail stays offered as the other way in."""
+    if not name and not malformed_zip:
+        return ASK_IDENTITY
+    parts = [f"Thanks, {name[0]} {name[1]}." if name else ""]
+    if malformed_zip:
+        parts.append(f"{malformed_zip} does not look like a zip code: a zip code has 5 digits.")
+    parts.append("To find your account I also need your 5-digit zip code (or the e-mail address of your account "
+                 "instead)." if name else "What is your name and 5-digit zip code (or your e-mail address)?")
+    return " ".join(p for p in parts if p)
+
+
 def not_found(tried: list[str], by_email: bool) -> str:
     """After a failed look-up, ask for the other way in (an e-mail after a name and zip, and the reverse)."""
     other = ("your first name, last name and 5-digit zip code" if by_email

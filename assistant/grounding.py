@@ -97,6 +97,12 @@ _LACKS = re.compile(r"(?:\b(?:does not|doesn't|do not|don't|cannot|can't)\s+(?:h
                     r"work with)\s+|\b(?:lacks?|without|has no|have no|no)\s+)(?:a |an |the |any )?"
                     r"([a-z0-9][a-z0-9 -]{2,40}?)(?=[,.;!?]|\s+(?:and|but|for|which|so)\b|$)|"
                     r"(?:没有|不支持|不带|无(?![法线论]))([\u4e00-\u9fff]{2,8})", re.I)  # 无法, 无线, 无论: no lack
+# "found 3 products", "here are five options", "找到3件商品": how many were found is the turn's own count
+_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+                 "ten": 10}
+_COUNT = re.compile(r"(?<!first )(?<!top )(?<!last )(?<!other )\b(\d+|one|two|three|four|five|six|seven|eight|nine|"
+                    r"ten)\s+(?:\w+\s+)?(?:products|items found|matches|results|options|recommendations)\b|"
+                    r"(?:找到|推荐)(\d+)(?:件|款|个)", re.I)
 _FILLER_WORDS = {"a", "an", "the", "and", "or", "of", "for", "to", "in", "on", "with", "it", "its", "this", "that",
                  "very", "good", "great", "nice", "excellent", "solid", "decent", "strong", "option", "options",
                  "choice", "one", "ones", "you", "your", "more", "less", "better", "best", "also", "lot", "lots", "many",
@@ -192,8 +198,20 @@ class Grounding:
                 break  # a negated claim is not also checked as a positive one
         return out
 
+    def _counts(self, sentence: str) -> list[Violation]:
+        """A count of what was found must be the number of products this turn shows (or the shopper's own number)."""
+        if not self.products:
+            return []
+        out = []
+        for m in _COUNT.finditer(sentence):
+            word = (m.group(1) or m.group(2)).lower()
+            n = int(word) if word.isdigit() else _NUMBER_WORDS[word]
+            if n != len(self.products) and not self._known(float(n), 0.0, self._user_numbers):
+                out.append(Violation("count", m.group(0), sentence))
+        return out
+
     def check(self, sentence: str) -> list[Violation]:
-        v: list[Violation] = self._superlatives(sentence) + self._features(sentence)
+        v: list[Violation] = self._superlatives(sentence) + self._features(sentence) + self._counts(sentence)
         for m in _PRICE.finditer(sentence):
             value = float((m.group(1) or m.group(2)).replace(",", ""))
             if not self._money_known(value, sentence, m):

@@ -312,3 +312,14 @@ def test_what_the_assistant_cannot_do_is_no_product_claim():
         assert [v.kind for v in g.check(ok)] == [], ok
     for bad in ["It doesn't support fast charging.", "这款没有降噪功能。"]:
         assert [v.kind for v in g.check(bad)] == ["feature_absent"], bad
+
+
+def test_a_wrong_count_of_what_was_found_is_dropped(index):
+    """The model says how many it found: a count other than the products shown is dropped, the right one stays."""
+    a = phrasing(index, ["I found 17 products for you."])
+    r = a.turn(a.new_session(), "voltix buds")
+    assert "17 products" not in r.text and [v["kind"] for v in r.grounding_violations] == ["count"]
+    n = len(r.products)
+    a = phrasing(index, [f"I found {n} products for you."])
+    r = a.turn(a.new_session(), "voltix buds")
+    assert f"I found {n} products" in r.text and r.grounding_violations == []

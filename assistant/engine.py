@@ -49,7 +49,8 @@ class AssistantConfig:
     phrase_with_llm: bool = True  # False: templated replies whatever the style
     llm_timeout_s: float = 60.0
     parse_timeout_s: float = 20.0
-    max_answer_tokens: int = 90
+    max_answer_tokens: int = 90         # the one sentence of "lead"
+    max_full_answer_tokens: int = 220   # a whole answer ("full"): room for a list of five products
     max_agent_steps: int = 4
     max_repairs: int = 1
     store_name: str = "our store"

@@ -23,6 +23,8 @@ _WARRANTY = re.compile(r"warranty|guarantee|保修|质保", re.I)
 _CHANGE_WORDS = re.compile(r"cancel|return|exchange|refund|replace|broke|damaged|defective|取消|退|换|坏", re.I)
 
 
+_SENTENCE_END = re.compile(r"[.!?。！？…)\]」』\"']$")
+
 class Phraser:
     def __init__(self, index, backend, config):
         self.index, self.backend, self.config = index, backend, config
@@ -153,7 +155,8 @@ class Phraser:
         messages = [{"role": "system", "content": prompts.render(f"system_{res.lang}.md", store_name=self.config.store_name)},
                     {"role": "user", "content": prompts.render("answer.md", question=text, facts=facts,
                                                                policy=policy, instruction=instruction)}]
-        yield from self.stream_gated(messages, grounding, res, emitted, t0)
+        yield from self.stream_gated(messages, grounding, res, emitted, t0,
+                                     None if lead else self.config.max_full_answer_tokens)
         if not emitted or (res.grounding_violations and not "".join(emitted).strip()):
             res.timings.setdefault("ttft_ms", (time.perf_counter() - t0) * 1e3)
             emitted.append(templated)
@@ -178,8 +181,9 @@ class Phraser:
                     for s in parts[:-1]:
                         yield from self._gate(s, grounding, res, emitted, t0)
                     buffer = parts[-1]
-            buffer += prose.flush()
-            if buffer.strip():
+            buffer = re.sub(r"\s+\d{1,2}[.)]$", "", buffer + prose.flush())  # a list item's number, cut there
+            # an unfinished last clause (the token limit cut it) is left out once something complete was said
+            if buffer.strip() and (not emitted or _SENTENCE_END.search(buffer.strip())):
                 yield from self._gate(buffer, grounding, res, emitted, t0)
         except (BackendError, BackendTimeout) as e:
             res.errors.append(f"answer backend failed: {e}")

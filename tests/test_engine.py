@@ -323,3 +323,14 @@ def test_a_wrong_count_of_what_was_found_is_dropped(index):
     a = phrasing(index, [f"I found {n} products for you."])
     r = a.turn(a.new_session(), "voltix buds")
     assert f"I found {n} products" in r.text and r.grounding_violations == []
+
+
+@pytest.mark.parametrize("answer, kept, left_out", [
+    ("Here they are. You may also like", "Here they are.", "You may also like"),  # cut by the token limit
+    ("The Voltix Buds are a match:\n1. Voltix Buds 2.", "The Voltix Buds are a match", " 2."),       # a list cut after "2."
+    ("Sure, the Voltix Buds", "Sure, the Voltix Buds", None),  # the only words said stay, period or not
+])
+def test_an_answer_cut_by_the_token_limit_ends_at_its_last_complete_sentence(index, answer, kept, left_out):
+    a = phrasing(index, [answer])
+    r = a.turn(a.new_session(), "voltix buds")
+    assert kept in r.text and (left_out is None or left_out not in r.text), r.text

@@ -129,9 +129,8 @@ class ServiceAgent:
         state.failed_auth += tried
         if tried:  # the other way in: an e-mail after a name and zip failed, and the reverse
             parts.append(replies.not_found(tried, by_email=bool(by_email) and len(by_email) == len(tried)))
-        else:  # what was understood and what is missing; the e-mail stays offered (a zip alone lost the LLM customer)
-            name = (state.first_name, state.last_name) if state.first_name else None
-            parts.append(replies.ask_identity(name, next(iter(extract.malformed_zips(text)), "")))
+        else:  # also when only a name was given: asked for the zip alone, qwen1.5b as customer lost its role
+            parts.append(replies.ask_identity(next(iter(extract.malformed_zips(text)), "")))
         state.asked = "identity"
         return False
 

@@ -124,8 +124,9 @@ RULES: tuple[Rule, ...] = (
         ("what's in my cart?", "show me my basket", "cart total please", "购物车里有什么", "cart mein kya hai"),
         ("add it to my cart", "put two in my basket")),
     Rule("order_lookup", "order_status", _rx(
-        r"\b(?:where(?:'s| is)|status of|track(?:ing)?|trace|when will|when does|has|did|is) (?:my |the )?"
+        r"\b(?:where(?:'s| is)|status of|track(?:ing)?|trace|when will|when does|has|did) (?:my |the )?"
         r"(?:order|package|parcel|delivery|shipment)\b",
+        r"\bis my (?:order|package|parcel|delivery|shipment)\b",  # "is delivery free?" asks the policy
         r"\bmy (?:order|package|parcel|delivery|shipment)s?\b.{0,30}\b(?:status|arrive|come|reach|ship|deliver|where|late)",
         r"\border (?:status|tracking)\b|\b(?:any )?updates? on (?:my |the )?(?:order|package|parcel|delivery)\b", r"\b(?:order|parcel|package) (?:kab|kahan)\b|\b(?:kab tak|kab) (?:aayega|ayega|milega)",
         r"订单.{0,10}(?:状态|到哪|物流|发货|什么时候)|(?:快递|物流|包裹).{0,8}(?:到哪|信息|状态)|我的订单",

@@ -82,12 +82,17 @@ def load_assistant(index_dir: str | Path, backend: str | None = DEFAULT_BACKEND,
 
 def open_service_agent(index_dir: Path, backend, sessions=None):
     """The after-sales service agent when the index carries service records (`--format taubench_retail`), else None.
-    Its writes go to the session store when there is one, else to `<index>/service/records.sqlite`."""
+    Its writes go to the session store when there is one, else to `<index>/service/records.sqlite`. Records that
+    cannot be opened cost the service (logged), never the shopping assistant."""
     if not (index_dir / "service" / "orders.json").exists():
         return None
     from assistant.service.desk import ServiceDesk
 
-    return ServiceDesk.open(index_dir, backend, sessions).agent
+    try:
+        return ServiceDesk.open(index_dir, backend, sessions).agent
+    except Exception:
+        log.exception("the after-sales service could not be opened from %s", index_dir / "service")
+        return None
 
 
 def load_for_serving(index_dir: str | Path, backend: str | None, model: str | None, base_url: str | None = None,

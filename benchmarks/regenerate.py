@@ -60,8 +60,12 @@ def md(header: list[str], rows: list[list[str]]) -> str:
 
 # ---- indexes ------------------------------------------------------------------------------------------
 
+def index_paths(out: Path) -> dict[str, Path]:
+    return {name: out / f"idx_{name}" for name in ("amazon", "zh", "demo")}
+
+
 def ensure_indexes(out: Path) -> dict[str, str]:
-    idx = {"amazon": out / "idx_amazon", "zh": out / "idx_zh", "demo": out / "idx_demo"}
+    idx = index_paths(out)
     if not (idx["amazon"] / "index").exists():
         run(cli("index", "--catalog", str(SHARED / "catalog_amazon_in" / "amazon.csv"), "--format", "amazon_in",
                 "--out", str(idx["amazon"]), "--quiet"))
@@ -220,8 +224,7 @@ def main(argv=None) -> int:
         for doc, name in found:
             print(f"{name}\t{doc.relative_to(ROOT)}")
         return 0
-    idx = ensure_indexes(out) if not args.check else {k: str(out / f"idx_{v}") for k, v in
-                                                        (("amazon", "amazon"), ("zh", "zh"), ("demo", "demo"))}
+    idx = ensure_indexes(out) if not args.check else {k: str(v) for k, v in index_paths(out).items()}
     known = tables(idx, out)
     wanted = {n.strip() for n in args.only.split(",") if n.strip()} or {name for _, name in found}
     changed = False

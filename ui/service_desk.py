@@ -15,20 +15,11 @@ from assistant.service.desk import DeskConversation, ServiceDesk
 from ui.components_service import account_panel, proposal_card
 
 
-def open_desk(assistant, index_dir) -> ServiceDesk | None:
-    """The service desk when the index carries service data (`shopassist index --format taubench_retail`);
-    its writes go to the assistant's session store when it has one, else beside the service data."""
-    import logging
-
-    if index_dir is None:
-        return None
-    try:
-        if getattr(assistant, "service", None) is not None:  # the shopper chat's agent: one set of records
-            return ServiceDesk(assistant.service)
-        return ServiceDesk.open(index_dir, assistant.backend, getattr(assistant, "sessions", None))
-    except Exception:  # a served app starts without its service desk rather than not at all
-        logging.getLogger(__name__).exception("the service desk could not be opened")
-        return None
+def open_desk(assistant, index_dir=None) -> ServiceDesk | None:
+    """The service desk over the assistant's own service agent (opened by `assistant.app.load_assistant` when the
+    index carries service data): the shopper chat and the desk share one set of records. None without one."""
+    service = getattr(assistant, "service", None)
+    return ServiceDesk(service) if service is not None else None
 
 
 def sync_handoffs(desk: ServiceDesk, store) -> None:

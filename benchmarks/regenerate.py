@@ -73,7 +73,8 @@ def ensure_indexes(out: Path) -> dict[str, str]:
         run(cli("index", "--catalog", str(SHARED / "retrieval_zh_multicpr" / "corpus.jsonl"), "--map",
                 "product_id=doc_id", "--map", "title=title", "--out", str(idx["zh"]), "--quiet"))
     if not (idx["demo"] / "index").exists():
-        run([sys.executable, "-c", f"from ui.commands.demo import ensure_demo_index; ensure_demo_index({str(idx['demo'])!r})"])
+        code = f"from ui.commands.demo import ensure_demo_index; ensure_demo_index({str(idx['demo'])!r})"
+        run([sys.executable, "-c", code])
     return {k: str(v) for k, v in idx.items()}
 
 
@@ -91,9 +92,12 @@ DIALOGUE_SUITES = (("amazon dev", "amazon", "dialogues_amazon_dev"), ("amazon de
 LLM_SUITES = ("amazon fresh", "demo fresh")
 READERS = (("rules", ["--backend", "none", "--router", "plan", "--no-classifier"], None),
            ("rules + classifier (backend none)", ["--backend", "none", "--router", "plan"], None),
-           ("qwen0.5b auto (default CPU)", ["--backend", "llamacpp", "--model", "qwen0.5b", "--router", "auto"], LLM_SUITES),
-           ("qwen0.5b every turn", ["--backend", "llamacpp", "--model", "qwen0.5b", "--router", "llm"], ("demo fresh",)),
-           ("qwen1.5b every turn", ["--backend", "llamacpp", "--model", "qwen1.5b", "--router", "llm"], ("demo fresh",)))
+           ("qwen0.5b auto (default CPU)", ["--backend", "llamacpp", "--model", "qwen0.5b", "--router", "auto"],
+            LLM_SUITES),
+           ("qwen0.5b every turn", ["--backend", "llamacpp", "--model", "qwen0.5b", "--router", "llm"],
+            ("demo fresh",)),
+           ("qwen1.5b every turn", ["--backend", "llamacpp", "--model", "qwen1.5b", "--router", "llm"],
+            ("demo fresh",)))
 DIALOGUE_KEYS = ("tool_accuracy", "tool_precision", "arg_accuracy", "mention_hit_rate", "refusal_recall",
                  "over_refusal_rate", "inverted_constraints", "unsupported_claims_shown", "turn_success",
                  "task_success")
@@ -147,6 +151,7 @@ def tables(idx: dict[str, str], out: Path) -> dict[str, Table]:
                     str(d["absent_queries"]), _f(d["false_match_rate"])]])
 
     t["relevance"] = Table(rel, render_relevance)
+
     def dfile(label: str, name: str) -> str:
         return "dlg_" + "_".join(label.replace("(", "").replace(")", "").replace("+", "").split()[:3]) + f"_{name}.json"
 
@@ -155,8 +160,9 @@ def tables(idx: dict[str, str], out: Path) -> dict[str, Table]:
         for suite, store, name in DIALOGUE_SUITES:
             if only is None or suite in only:
                 cells.append((label, suite, name))
-                druns.append((dfile(label, name), cli("eval", "dialogues", "--index", idx[store], "--suite",
-                                                      f"eval/suites/{name}.jsonl", *args, "--out", res(dfile(label, name)))))
+                file = dfile(label, name)
+                druns.append((file, cli("eval", "dialogues", "--index", idx[store], "--suite",
+                                        f"eval/suites/{name}.jsonl", *args, "--out", res(file))))
 
     def render_dialogues(r: dict[str, dict]) -> str:
         rows = []
